@@ -1,0 +1,77 @@
+"""The one protocol every model backend implements, and the values it returns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from empllm.types import Message
+
+
+class GenerationSettings(BaseModel):
+    """Sampling settings. Part of the cache key, so only what changes the output belongs here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.7, ge=0.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    wall_s: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            wall_s=self.wall_s + other.wall_s,
+        )
+
+
+class Completion(BaseModel):
+    text: str
+    finish_reason: str | None = None  # "stop", "length", ...
+    usage: Usage = Field(default_factory=Usage)
+    cached: bool = False  # set by the runtime when served from its disk cache
+
+
+class Capabilities(BaseModel):
+    """What a backend can do, so agents and tasks choose a method instead of guessing."""
+
+    chat_tuned: bool  # False: a base model; agents use transcript prompts with few-shot exemplars
+    prompt_logprobs: bool | None  # None: not known until probed (OpenAI-compatible servers)
+    max_context: int | None = None
+    seeded: bool = False  # the same seed gives the same sample
+    streaming: bool = True
+    why_no_logprobs: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model. All methods are async; a backend that cannot do one raises CapabilityError."""
+
+    spec: str
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion: ...
+
+    async def complete(self, prompt: str, gen: GenerationSettings) -> Completion: ...
+
+    def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:
+        """Yield text pieces as they are generated."""
+        ...
+
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:
+        """Sum of log-probabilities of each continuation's tokens given the context."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,210 @@
+"""`hf:PATH[+ADAPTER]` — a transformers checkpoint (optionally with a PEFT adapter), exact scores.
+
+`hf:gemma-3-270m` (or `hf:/path/model.gguf`) loads the GGUF through transformers, dequantized to
+float32 once and cached as safetensors, so training and evaluation see the weights generation uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.backends.sync_bridge import run_locked, stream_locked
+from empllm.backends.transcript import render_transcript, transcript_stops
+from empllm.errors import BackendError, BackendUnavailable, CapabilityError
+from empllm.types import Message
+
+
+def transformers_status() -> str | None:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        return f"torch/transformers are not installed (pip install 'empllm[train]'): {exc}"
+    return None
+
+
+def dequantized_checkpoint(gguf_path: Path, cache_dir: Path) -> Path:
+    """A safetensors checkpoint of a GGUF file, made once (40-100 s on CPU) and reused."""
+    st = gguf_path.stat()
+    key = hashlib.sha256(f"{gguf_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    target = cache_dir / "models" / f"{gguf_path.stem}-hf-{key}"
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = target.with_name(target.name + f".partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)  # the checkpoint appears whole or not at all
+    except (OSError, ValueError) as exc:
+        raise BackendUnavailable(f"could not convert {gguf_path} for transformers: {exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+class HFBackend:
+    def __init__(self, spec: str, model_dir: Path | str, adapter: Path | None = None):
+        why = transformers_status()
+        if why:
+            raise BackendUnavailable(f"{spec} is unavailable: {why}")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.spec = spec
+        self._torch = torch
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
+        try:
+            tokenizer_src = adapter if adapter and (adapter / "tokenizer_config.json").is_file() else model_dir
+            self.tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_src))
+            model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
+            if adapter is not None:
+                from peft import PeftModel
+
+                model = PeftModel.from_pretrained(model, str(adapter))
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailable(f"{spec}: could not load {model_dir}: {exc}") from None
+        self.model = model.to(self.device).eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._lock = threading.Lock()
+        self._max_context = getattr(self.model.config, "max_position_embeddings", None)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            chat_tuned=bool(getattr(self.tokenizer, "chat_template", None)),
+            prompt_logprobs=True,
+            max_context=self._max_context,
+            seeded=True,
+        )
+
+    def _chat_prompt(self, messages: list[Message], gen: GenerationSettings) -> tuple[str, tuple[str, ...]]:
+        if self.capabilities.chat_tuned:
+            prompt = self.tokenizer.apply_chat_template(
+                [m.model_dump() for m in messages], tokenize=False, add_generation_prompt=True
+            )
+            return prompt, gen.stop
+        return render_transcript(messages), transcript_stops(gen.stop)
+
+    def _generate_kwargs(self, prompt: str, gen: GenerationSettings, stops: tuple[str, ...]) -> dict:
+        # A chat template already holds the BOS token; a plain prompt needs it added.
+        add_special = not self.capabilities.chat_tuned or not prompt.startswith(self.tokenizer.bos_token or "\0")
+        enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=add_special).to(self.device)
+        if gen.seed is not None:
+            self._torch.manual_seed(gen.seed)
+        kwargs = dict(
+            **enc,
+            max_new_tokens=gen.max_tokens,
+            do_sample=gen.temperature > 0,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        if gen.temperature > 0:
+            kwargs.update(temperature=gen.temperature, top_p=gen.top_p)
+        if stops:
+            kwargs.update(stop_strings=list(stops), tokenizer=self.tokenizer)
+        return kwargs
+
+    def _complete_sync(self, prompt: str, gen: GenerationSettings, stops: tuple[str, ...]) -> Completion:
+        start = time.perf_counter()
+        kwargs = self._generate_kwargs(prompt, gen, stops)
+        n_prompt = kwargs["input_ids"].shape[1]
+        with self._torch.no_grad():
+            out = self.model.generate(**kwargs)
+        new = out[0, n_prompt:]
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        finish = "length" if len(new) >= gen.max_tokens else "stop"
+        text, cut = _cut_at_stop(text, stops)
+        return Completion(
+            text=text,
+            finish_reason="stop" if cut else finish,
+            usage=Usage(prompt_tokens=n_prompt, completion_tokens=len(new), wall_s=time.perf_counter() - start),
+        )
+
+    async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
+        return await run_locked(self._lock, lambda: self._complete_sync(prompt, gen, gen.stop))
+
+    async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        prompt, stops = self._chat_prompt(messages, gen)
+        done = await run_locked(self._lock, lambda: self._complete_sync(prompt, gen, stops))
+        return done.model_copy(update={"text": done.text.strip()})
+
+    def _stream_sync(self, messages: list[Message], gen: GenerationSettings) -> Iterator[str]:
+        from transformers import TextIteratorStreamer
+
+        prompt, stops = self._chat_prompt(messages, gen)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = self._generate_kwargs(prompt, gen, stops)
+        worker = threading.Thread(target=lambda: self.model.generate(**kwargs, streamer=streamer))
+        worker.start()
+        text = ""
+        emitted = 0
+        for piece in streamer:
+            text += piece
+            visible, cut = _cut_at_stop(text, stops)
+            # Hold back text that could be the start of a stop sequence.
+            safe = len(visible) if cut else max(emitted, len(visible) - max((len(s) for s in stops), default=0))
+            if safe > emitted:
+                chunk = visible[emitted:safe]
+                if emitted == 0:
+                    chunk = chunk.lstrip()
+                emitted = safe
+                if chunk:
+                    yield chunk
+            if cut:
+                break
+        for _ in streamer:  # let generate() finish before the lock is released
+            pass
+        worker.join()
+        visible, _ = _cut_at_stop(text, stops)
+        if len(visible) > emitted:
+            yield visible[emitted:] if emitted else visible[emitted:].lstrip()
+
+    async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:
+        async for piece in stream_locked(self._lock, lambda: self._stream_sync(messages, gen)):
+            yield piece
+
+    def _loglikelihood_sync(self, context: str, continuations: list[str]) -> list[float]:
+        torch = self._torch
+        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
+        results = []
+        for cont in continuations:
+            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+            n_shared = len(ctx)
+            while n_shared > 0 and whole[:n_shared] != ctx[:n_shared]:
+                n_shared -= 1
+            n_shared = max(1, n_shared)
+            if self._max_context and len(whole) > self._max_context:
+                raise BackendError(f"{self.spec}: scoring input of {len(whole)} tokens is too long")
+            ids = torch.tensor([whole], device=self.device)
+            with torch.no_grad():
+                logits = self.model(ids).logits[0, n_shared - 1 : len(whole) - 1].float()
+            logprobs = torch.log_softmax(logits, dim=-1)
+            target = ids[0, n_shared:]
+            results.append(float(logprobs[torch.arange(len(target)), target].sum()))
+        return results
+
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:
+        if any(not c for c in continuations):
+            raise CapabilityError(f"{self.spec}: cannot score an empty continuation")
+        return await run_locked(self._lock, lambda: self._loglikelihood_sync(context, continuations))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    cuts = [text.index(s) for s in stops if s and s in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)

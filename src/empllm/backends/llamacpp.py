@@ -1,0 +1,209 @@
+"""`llamacpp:gemma-3-270m` (the embedded default) and `llamacpp:/path/model.gguf`, in process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.backends.sync_bridge import run_locked, stream_locked
+from empllm.backends.transcript import render_transcript, transcript_stops
+from empllm.errors import BackendError, BackendUnavailable, CapabilityError
+from empllm.types import Message
+
+
+def llama_cpp_status() -> str | None:
+    """None when llama-cpp-python imports, else why not."""
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError as exc:
+        return f"llama-cpp-python is not installed (pip install 'empllm[local]'): {exc}"
+    return None
+
+
+def log_softmax_rows(logits: np.ndarray) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    top = logits.max(axis=-1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+
+
+class LlamaCppBackend:
+    """One GGUF file. Generation and scoring use two `Llama` handles over the same mmap'd weights:
+    scoring needs logits for every prompt position (`logits_all`), which would slow generation."""
+
+    def __init__(self, spec: str, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
+        why = llama_cpp_status()
+        if why:
+            raise BackendUnavailable(f"{spec} is unavailable: {why}")
+        if not model_path.is_file():
+            raise BackendUnavailable(f"{spec}: GGUF file {model_path} does not exist")
+        self.spec = spec
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self._lock = threading.Lock()
+        self._generator = self._load(logits_all=False)
+        self._scorer = None  # loaded on the first loglikelihood call
+        template = self._generator.metadata.get("tokenizer.chat_template")
+        self._chat_tuned = bool(template)
+
+    def _load(self, *, logits_all: bool):
+        import llama_cpp
+
+        try:
+            return llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                logits_all=logits_all,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendUnavailable(f"{self.spec}: llama.cpp could not load {self.model_path}: {exc}") from None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            chat_tuned=self._chat_tuned,
+            prompt_logprobs=True,
+            max_context=self.n_ctx,
+            seeded=True,
+        )
+
+    # -- generation -------------------------------------------------------------------------
+    def _completion_kwargs(self, gen: GenerationSettings, stop: tuple[str, ...]) -> dict:
+        return dict(
+            max_tokens=gen.max_tokens,
+            temperature=gen.temperature,
+            top_p=gen.top_p,
+            stop=list(stop) or None,
+            seed=gen.seed,
+        )
+
+    def _prompt_and_stops(self, messages: list[Message], gen: GenerationSettings):
+        return render_transcript(messages), transcript_stops(gen.stop)
+
+    def _check_fits(self, prompt: str, gen: GenerationSettings) -> None:
+        n_prompt = len(self._generator.tokenize(prompt.encode("utf-8"), add_bos=True))
+        if n_prompt + gen.max_tokens > self.n_ctx:
+            raise BackendError(
+                f"{self.spec}: prompt ({n_prompt} tokens) + max_tokens ({gen.max_tokens}) exceeds the "
+                f"context window ({self.n_ctx}); shorten the input or raise n_ctx"
+            )
+
+    def _complete_sync(self, prompt: str, gen: GenerationSettings, stop: tuple[str, ...]) -> Completion:
+        self._check_fits(prompt, gen)
+        start = time.perf_counter()
+        out = self._generator.create_completion(prompt, **self._completion_kwargs(gen, stop))
+        choice, usage = out["choices"][0], out.get("usage", {})
+        return Completion(
+            text=choice["text"],
+            finish_reason=choice.get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=usage.get("prompt_tokens", 0),
+                completion_tokens=usage.get("completion_tokens", 0),
+                wall_s=time.perf_counter() - start,
+            ),
+        )
+
+    def _chat_sync(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        if not self._chat_tuned:
+            prompt, stops = self._prompt_and_stops(messages, gen)
+            done = self._complete_sync(prompt, gen, stops)
+            return done.model_copy(update={"text": done.text.strip()})
+        start = time.perf_counter()
+        out = self._generator.create_chat_completion(
+            [m.model_dump() for m in messages], **self._completion_kwargs(gen, gen.stop)
+        )
+        choice, usage = out["choices"][0], out.get("usage", {})
+        return Completion(
+            text=choice["message"]["content"] or "",
+            finish_reason=choice.get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=usage.get("prompt_tokens", 0),
+                completion_tokens=usage.get("completion_tokens", 0),
+                wall_s=time.perf_counter() - start,
+            ),
+        )
+
+    async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
+        return await run_locked(self._lock, lambda: self._complete_sync(prompt, gen, gen.stop))
+
+    async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        return await run_locked(self._lock, lambda: self._chat_sync(messages, gen))
+
+    def _stream_sync(self, messages: list[Message], gen: GenerationSettings) -> Iterator[str]:
+        if self._chat_tuned:
+            chunks = self._generator.create_chat_completion(
+                [m.model_dump() for m in messages], stream=True, **self._completion_kwargs(gen, gen.stop)
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+            return
+        prompt, stops = self._prompt_and_stops(messages, gen)
+        self._check_fits(prompt, gen)
+        first = True
+        for chunk in self._generator.create_completion(
+            prompt, stream=True, **self._completion_kwargs(gen, stops)
+        ):
+            piece = chunk["choices"][0]["text"]
+            if first:  # the transcript ends with "Assistant:"; drop the space the model adds
+                piece = piece.lstrip()
+                first = not piece
+            if piece:
+                yield piece
+
+    async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:
+        async for piece in stream_locked(self._lock, lambda: self._stream_sync(messages, gen)):
+            yield piece
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _loglikelihood_sync(self, context: str, continuations: list[str]) -> list[float]:
+        if self._scorer is None:
+            self._scorer = self._load(logits_all=True)
+        llm = self._scorer
+        ctx_tokens = llm.tokenize(context.encode("utf-8"), add_bos=True)
+        # Tokenize context+continuation together and split after the context's tokens, as
+        # lm-evaluation-harness does, so a continuation is scored as the model would see it.
+        wholes = [llm.tokenize((context + c).encode("utf-8"), add_bos=True) for c in continuations]
+        n_shared = len(ctx_tokens)
+        for whole in wholes:
+            while n_shared > 0 and whole[:n_shared] != ctx_tokens[:n_shared]:
+                n_shared -= 1
+        n_shared = max(1, n_shared)  # the first token (BOS) is never scored
+        longest = max(len(w) for w in wholes)
+        if longest > self.n_ctx:
+            raise BackendError(f"{self.spec}: scoring input of {longest} tokens exceeds n_ctx {self.n_ctx}")
+        # Evaluate the shared prefix once; each continuation then reuses its KV cache.
+        llm.reset()
+        llm.eval(ctx_tokens[:n_shared])
+        results: list[float] = []
+        for whole in wholes:
+            cont = whole[n_shared:]
+            if not cont:
+                results.append(0.0)
+                continue
+            llm.n_tokens = n_shared  # eval() drops KV entries past n_tokens before appending
+            llm.eval(cont)
+            rows = np.asarray(llm.scores[n_shared - 1 : n_shared - 1 + len(cont)])
+            logprobs = log_softmax_rows(rows)
+            results.append(float(logprobs[np.arange(len(cont)), cont].sum()))
+        return results
+
+    async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:
+        if not continuations:
+            return []
+        if any(not c for c in continuations):
+            raise CapabilityError(f"{self.spec}: cannot score an empty continuation")
+        return await run_locked(self._lock, lambda: self._loglikelihood_sync(context, continuations))
+
+    async def aclose(self) -> None:
+        for llm in (self._generator, self._scorer):
+            if llm is not None:
+                llm.close()

@@ -1,0 +1,147 @@
+"""Model specs: the one place a spec string is parsed and turned into a backend.
+
+    llamacpp:gemma-3-270m | llamacpp:/path/model.gguf | openai:MODEL | hf:PATH[+ADAPTER]
+    scripted:FILE
+Backends are imported lazily, so the package works without the extras a spec does not need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from empllm.backends.base import Backend
+from empllm.backends.embedded import EMBEDDED_NAME, embedded_gguf_path, embedded_package_status
+from empllm.errors import BackendUnavailable, SpecError
+from empllm.settings import Settings
+
+KINDS = ("llamacpp", "openai", "hf", "scripted")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    kind: str
+    target: str  # model name, file or folder
+    adapter: str | None = None  # hf: only
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.target}" + (f"+{self.adapter}" if self.adapter else "")
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest.strip():
+        raise SpecError(
+            f"model spec {spec!r} is not KIND:TARGET; expected one of "
+            + ", ".join(f"{k}:..." for k in KINDS)
+        )
+    if kind not in KINDS:
+        raise SpecError(f"unknown backend {kind!r} in model spec {spec!r}; known: {', '.join(KINDS)}")
+    rest = rest.strip()
+    if kind == "hf" and "+" in rest:
+        base, _, adapter = rest.partition("+")
+        if not base or not adapter:
+            raise SpecError(f"model spec {spec!r}: expected hf:PATH+ADAPTER")
+        return ModelSpec(kind, base, adapter)
+    return ModelSpec(kind, rest)
+
+
+def _gguf_for(target: str, spec: str, settings: Settings) -> Path:
+    if target == EMBEDDED_NAME:
+        return embedded_gguf_path(settings.cache_dir)
+    path = Path(target).expanduser()
+    if path.suffix != ".gguf":
+        raise SpecError(f"model spec {spec!r}: expected llamacpp:{EMBEDDED_NAME} or a path to a .gguf file")
+    if not path.is_file():
+        raise BackendUnavailable(f"model spec {spec!r}: GGUF file {path} does not exist")
+    return path
+
+
+def create_backend(spec: str, settings: Settings | None = None, *, base_url: str | None = None) -> Backend:
+    settings = settings or Settings()
+    parsed = parse_spec(spec)
+    if parsed.kind == "scripted":
+        from empllm.backends.scripted import ScriptedBackend
+
+        return ScriptedBackend(spec, Path(parsed.target).expanduser())
+    if parsed.kind == "llamacpp":
+        from empllm.backends.llamacpp import LlamaCppBackend, llama_cpp_status
+
+        if why := llama_cpp_status():
+            raise BackendUnavailable(f"{spec} is unavailable: {why}")
+        return LlamaCppBackend(
+            spec, _gguf_for(parsed.target, spec, settings), n_ctx=settings.n_ctx, n_threads=settings.n_threads
+        )
+    if parsed.kind == "openai":
+        from empllm.backends.openai_compat import OpenAIBackend
+
+        return OpenAIBackend(
+            spec, parsed.target, base_url=base_url or settings.base_url, timeout_s=settings.request_timeout_s
+        )
+    # hf
+    from empllm.backends.hf import HFBackend, dequantized_checkpoint, transformers_status
+
+    if why := transformers_status():
+        raise BackendUnavailable(f"{spec} is unavailable: {why}")
+    target = parsed.target
+    if target == EMBEDDED_NAME or target.endswith(".gguf"):
+        model_dir: Path | str = dequantized_checkpoint(_gguf_for(target, spec, settings), settings.cache_dir)
+    else:
+        model_dir = Path(target).expanduser()
+        if not model_dir.exists():
+            raise BackendUnavailable(f"model spec {spec!r}: checkpoint folder {model_dir} does not exist")
+    adapter = Path(parsed.adapter).expanduser() if parsed.adapter else None
+    if adapter is not None and not (adapter / "adapter_config.json").is_file():
+        raise BackendUnavailable(f"model spec {spec!r}: {adapter} is not a PEFT adapter (no adapter_config.json)")
+    return HFBackend(spec, model_dir, adapter)
+
+
+@dataclass
+class BackendInfo:
+    kind: str
+    example: str
+    usable: bool
+    why: str
+
+
+def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
+    """Which backends can run here, and why not, without loading any model."""
+    import os
+
+    from empllm.backends.hf import transformers_status
+    from empllm.backends.llamacpp import llama_cpp_status
+
+    settings = settings or Settings()
+    rows = []
+    why_llama = llama_cpp_status() or embedded_package_status()
+    rows.append(
+        BackendInfo(
+            "llamacpp",
+            f"llamacpp:{EMBEDDED_NAME} (default; embedded Gemma 3 270M base)",
+            why_llama is None,
+            why_llama or "llama-cpp-python and the embedded weights are installed",
+        )
+    )
+    rows.append(
+        BackendInfo(
+            "llamacpp",
+            "llamacpp:/path/model.gguf",
+            llama_cpp_status() is None,
+            llama_cpp_status() or "any GGUF file",
+        )
+    )
+    base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
+    rows.append(
+        BackendInfo(
+            "openai",
+            "openai:MODEL",
+            True,
+            f"OpenAI-compatible server at {base_url}" if base_url else "no OPENAI_BASE_URL set: uses api.openai.com",
+        )
+    )
+    why_hf = transformers_status()
+    rows.append(
+        BackendInfo("hf", "hf:PATH[+ADAPTER] or hf:gemma-3-270m", why_hf is None, why_hf or "transformers + torch")
+    )
+    rows.append(BackendInfo("scripted", "scripted:FILE.yaml|.jsonl", True, "replies from a file"))
+    return rows

@@ -1,0 +1,55 @@
+"""Run blocking, in-process models (llama.cpp, transformers) from async code.
+
+One lock per loaded model serializes access: neither a llama.cpp `Llama` nor a torch model is
+safe to call from two threads at once. Work runs in a worker thread so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+
+
+async def run_locked(lock: threading.Lock, fn: Callable[[], T]) -> T:
+    def call() -> T:
+        with lock:
+            return fn()
+
+    return await asyncio.to_thread(call)
+
+
+async def stream_locked(lock: threading.Lock, make_iter: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
+    """Drive a blocking iterator in a thread and yield its items; stops the thread if abandoned."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    cancelled = threading.Event()
+
+    def produce() -> None:
+        try:
+            with lock:
+                for item in make_iter():
+                    if cancelled.is_set():
+                        break
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+        except BaseException as exc:  # handed to the consumer, raised there
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+
+    worker = loop.run_in_executor(None, produce)
+    try:
+        while True:
+            item = await queue.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancelled.set()
+        await asyncio.shield(worker)

@@ -1,0 +1,29 @@
+"""Errors a user can act on. The CLI prints their message as one line and exits non-zero."""
+
+
+class EmpLLMError(Exception):
+    """A problem the user can fix: bad input, a missing file, an unusable model."""
+
+    exit_code = 2
+
+
+class SpecError(EmpLLMError):
+    """A model spec string that cannot be parsed or names an unknown backend."""
+
+
+class BackendUnavailable(EmpLLMError):
+    """The backend's extra is not installed or its model cannot be loaded here."""
+
+
+class CapabilityError(EmpLLMError):
+    """The backend cannot do what was asked (e.g. prompt log-likelihoods)."""
+
+
+class BackendError(EmpLLMError):
+    """A call to a model failed. `retryable` marks failures worth another try."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
