@@ -12,9 +12,7 @@ EMPLLM = str(Path(sys.executable).parent / "empllm")
 
 def run(*args, cache_dir, stdin=None):
     env = {**os.environ, "EMPLLM_CACHE_DIR": str(cache_dir)}
-    return subprocess.run(
-        [EMPLLM, *args], capture_output=True, text=True, input=stdin, env=env, timeout=120
-    )
+    return subprocess.run([EMPLLM, *args], capture_output=True, text=True, input=stdin, env=env, timeout=120)
 
 
 def test_version_and_help(tmp_path):
@@ -64,7 +62,9 @@ def test_malformed_scripted_file_is_one_clear_line(tmp_path):
     bad.write_text('{"reply": "fine"}\n{oops\n')
     out = run("generate", "--model", f"scripted:{bad}", "hi", cache_dir=tmp_path)
     assert out.returncode != 0
-    assert out.stderr.strip() == f"empllm: error: scripted file {bad} line 2: " + out.stderr.split("line 2: ")[1].strip()
+    assert (
+        out.stderr.strip() == f"empllm: error: scripted file {bad} line 2: " + out.stderr.split("line 2: ")[1].strip()
+    )
     assert len(out.stderr.strip().splitlines()) == 1
 
 

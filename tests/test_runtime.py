@@ -40,7 +40,9 @@ class CountingBackend:
     async def chat(self, messages, gen):
         await self._maybe_fail()
         self.seeds.append(gen.seed)
-        return Completion(text="echo: " + messages[-1].content, usage=Usage(prompt_tokens=3, completion_tokens=2, wall_s=0.01))
+        return Completion(
+            text="echo: " + messages[-1].content, usage=Usage(prompt_tokens=3, completion_tokens=2, wall_s=0.01)
+        )
 
     async def complete(self, prompt, gen):
         await self._maybe_fail()
@@ -141,9 +143,7 @@ async def test_sample_index_shifts_seed():
 
 
 def test_cache_identity_has_no_secrets():
-    backend = OpenAIBackend(
-        "openai:m", "m", base_url="http://user:hunter2@127.0.0.1:9/v1", api_key="sk-very-secret"
-    )
+    backend = OpenAIBackend("openai:m", "m", base_url="http://user:hunter2@127.0.0.1:9/v1", api_key="sk-very-secret")
     identity = Runtime(backend)._identity()
     assert "hunter2" not in str(identity) and "sk-very-secret" not in str(identity)
     assert identity["server"] == "http://127.0.0.1:9/v1"

@@ -38,9 +38,7 @@ ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help=f"Model spec (default {DEFAULT_MODEL}; see `empllm models`)."),
 ]
-BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible server for openai: specs.")
-]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for openai: specs.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or usage output.")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the completion cache.")]
 

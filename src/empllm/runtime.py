@@ -153,7 +153,9 @@ class Runtime:
     ) -> Completion:
         gen = self._seeded(gen or GenerationSettings(), sample_index)
         payload = {"prompt": prompt, "gen": gen.model_dump(), "sample": sample_index}
-        data, cached = await self._call("complete", payload, lambda: self._timed_dump(self.backend.complete(prompt, gen)))
+        data, cached = await self._call(
+            "complete", payload, lambda: self._timed_dump(self.backend.complete(prompt, gen))
+        )
         return self._completion(data, cached)
 
     async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:

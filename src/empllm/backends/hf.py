@@ -6,7 +6,9 @@ float32 once and cached as safetensors, so training and evaluation see the weigh
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import inspect
 import os
 import shutil
 import threading
@@ -15,9 +17,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.backends.scoring import split_for_scoring
 from empllm.backends.sync_bridge import run_locked, stream_locked
 from empllm.backends.transcript import render_transcript, transcript_stops
-from empllm.errors import BackendError, BackendUnavailable, CapabilityError
+from empllm.errors import BackendError, BackendUnavailable
 from empllm.types import Message
 
 
@@ -44,6 +47,11 @@ def dequantized_checkpoint(gguf_path: Path, cache_dir: Path) -> Path:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        # The weights are plain float32 once loaded; drop the GGUF "quantizer" marker so
+        # transformers agrees to save them as an ordinary checkpoint.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         os.replace(tmp, target)  # the checkpoint appears whole or not at all
@@ -81,6 +89,9 @@ class HFBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._lock = threading.Lock()
         self._max_context = getattr(self.model.config, "max_position_embeddings", None)
+        # transformers 5 renamed `past_key_values` to `cache` (argument and output field).
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        self._cache_arg = "cache" if "cache" in inspect.signature(type(base).forward).parameters else "past_key_values"
 
     @property
     def capabilities(self) -> Capabilities:
@@ -178,27 +189,25 @@ class HFBackend:
 
     def _loglikelihood_sync(self, context: str, continuations: list[str]) -> list[float]:
         torch = self._torch
-        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
-        results = []
-        for cont in continuations:
-            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
-            n_shared = len(ctx)
-            while n_shared > 0 and whole[:n_shared] != ctx[:n_shared]:
-                n_shared -= 1
-            n_shared = max(1, n_shared)
-            if self._max_context and len(whole) > self._max_context:
-                raise BackendError(f"{self.spec}: scoring input of {len(whole)} tokens is too long")
-            ids = torch.tensor([whole], device=self.device)
-            with torch.no_grad():
-                logits = self.model(ids).logits[0, n_shared - 1 : len(whole) - 1].float()
-            logprobs = torch.log_softmax(logits, dim=-1)
-            target = ids[0, n_shared:]
-            results.append(float(logprobs[torch.arange(len(target)), target].sum()))
+        ctx, conts = split_for_scoring(lambda t: self.tokenizer(t)["input_ids"], context, continuations)
+        longest = len(ctx) + max(len(c) for c in conts)
+        if self._max_context and longest > self._max_context:
+            raise BackendError(f"{self.spec}: scoring input of {longest} tokens is too long")
+        with torch.no_grad():
+            # The shared context once; each continuation continues from its KV cache.
+            prefix = self.model(torch.tensor([ctx], device=self.device), use_cache=True)
+            last = torch.log_softmax(prefix.logits[0, -1].float(), dim=-1)
+            results = []
+            for cont in conts:
+                cache = {self._cache_arg: copy.deepcopy(getattr(prefix, self._cache_arg))}
+                ids = torch.tensor([cont], device=self.device)
+                logits = self.model(ids, use_cache=True, **cache).logits[0].float()
+                logprobs = torch.log_softmax(logits, dim=-1)
+                total = last[cont[0]] + logprobs[torch.arange(len(cont) - 1), ids[0, 1:]].sum()
+                results.append(float(total))
         return results
 
     async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:
-        if any(not c for c in continuations):
-            raise CapabilityError(f"{self.spec}: cannot score an empty continuation")
         return await run_locked(self._lock, lambda: self._loglikelihood_sync(context, continuations))
 
     async def aclose(self) -> None:

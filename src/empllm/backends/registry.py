@@ -32,8 +32,7 @@ def parse_spec(spec: str) -> ModelSpec:
     kind, sep, rest = spec.partition(":")
     if not sep or not rest.strip():
         raise SpecError(
-            f"model spec {spec!r} is not KIND:TARGET; expected one of "
-            + ", ".join(f"{k}:..." for k in KINDS)
+            f"model spec {spec!r} is not KIND:TARGET; expected one of " + ", ".join(f"{k}:..." for k in KINDS)
         )
     if kind not in KINDS:
         raise SpecError(f"unknown backend {kind!r} in model spec {spec!r}; known: {', '.join(KINDS)}")

@@ -71,9 +71,7 @@ def load_script(path: Path) -> Script:
         where = f" line {mark.line + 1}" if mark else ""
         raise BackendUnavailable(f"scripted file {path}{where}: not valid YAML") from None
     if not isinstance(data, dict):
-        raise BackendUnavailable(
-            f"scripted file {path}: expected a mapping with 'replies', 'match' or 'default'"
-        )
+        raise BackendUnavailable(f"scripted file {path}: expected a mapping with 'replies', 'match' or 'default'")
     try:
         return Script.model_validate(data)
     except ValidationError as exc:
@@ -158,9 +156,7 @@ class ScriptedBackend:
     async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
         return self._finish(self._reply(prompt), prompt, gen)
 
-    async def stream_chat(
-        self, messages: list[Message], gen: GenerationSettings
-    ) -> AsyncIterator[str]:
+    async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:
         completion = await self.chat(messages, gen)
         for i, word in enumerate(completion.text.split(" ")):
             yield word if i == 0 else " " + word
