@@ -24,7 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
 
 
 class _State:
@@ -73,9 +72,10 @@ def _print_usage(runtime) -> None:
         return
     u = runtime.usage
     rate = u.completion_tokens / u.wall_s if u.wall_s > 0 else 0.0
-    err.print(
-        f"[dim]{runtime.spec}: {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
-        f"{u.wall_s:.2f}s ({rate:.1f} tok/s), {u.cache_hits} cached[/dim]"
+    # plain write: rich would wrap the line at 80 columns when stderr is not a terminal
+    sys.stderr.write(
+        f"{runtime.spec}: {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
+        f"{u.wall_s:.2f}s ({rate:.1f} tok/s), {u.cache_hits} cached\n"
     )
 
 

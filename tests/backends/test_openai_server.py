@@ -187,3 +187,14 @@ async def test_timeout_is_a_clear_retryable_error(silent_server):
         await asyncio.wait_for(b.chat(MSGS, GREEDY), timeout=20)
     assert info.value.retryable and time.perf_counter() - start < 10
     await b.aclose()
+
+
+def test_models_probe_reports_a_configured_server(server_url):
+    from empllm.backends.registry import describe_backends
+    from empllm.settings import Settings
+
+    row = next(r for r in describe_backends(Settings(base_url=server_url)) if r.kind == "openai")
+    assert row.usable and "serves" in row.why
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    row = next(r for r in describe_backends(Settings(base_url=down)) if r.kind == "openai")
+    assert not row.usable and "did not answer" in row.why

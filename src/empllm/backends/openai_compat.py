@@ -85,36 +85,33 @@ class OpenAIBackend:
             kwargs["seed"] = gen.seed
         return kwargs
 
-    async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+    async def _request(self, create, text_of, **kwargs) -> Completion:
+        """One non-streaming request; `text_of(choice)` picks the text from the first choice."""
         start = time.perf_counter()
         try:
-            resp = await self._client.chat.completions.create(
-                model=self.model, messages=[m.model_dump() for m in messages], **self._gen_kwargs(gen)
-            )
+            resp = await create(model=self.model, **kwargs)
         except self._openai.OpenAIError as exc:
             raise self._error(exc) from None
         if not resp.choices:
             raise BackendError(f"{self.spec}: the server returned no choices", retryable=True)
         choice = resp.choices[0]
         return Completion(
-            text=choice.message.content or "",
+            text=text_of(choice) or "",
             finish_reason=choice.finish_reason,
             usage=_usage(resp.usage, time.perf_counter() - start),
         )
 
+    async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        return await self._request(
+            self._client.chat.completions.create,
+            lambda choice: choice.message.content,
+            messages=[m.model_dump() for m in messages],
+            **self._gen_kwargs(gen),
+        )
+
     async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
-        start = time.perf_counter()
-        try:
-            resp = await self._client.completions.create(model=self.model, prompt=prompt, **self._gen_kwargs(gen))
-        except self._openai.OpenAIError as exc:
-            raise self._error(exc) from None
-        if not resp.choices:
-            raise BackendError(f"{self.spec}: the server returned no choices", retryable=True)
-        choice = resp.choices[0]
-        return Completion(
-            text=choice.text or "",
-            finish_reason=choice.finish_reason,
-            usage=_usage(resp.usage, time.perf_counter() - start),
+        return await self._request(
+            self._client.completions.create, lambda choice: choice.text, prompt=prompt, **self._gen_kwargs(gen)
         )
 
     async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:

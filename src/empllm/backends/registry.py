@@ -130,17 +130,36 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
         )
     )
     base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
-    rows.append(
-        BackendInfo(
-            "openai",
-            "openai:MODEL",
-            True,
-            f"OpenAI-compatible server at {base_url}" if base_url else "no OPENAI_BASE_URL set: uses api.openai.com",
+    if base_url:
+        ok, why = _probe_server(base_url)
+        rows.append(BackendInfo("openai", "openai:MODEL", ok, why))
+    else:
+        rows.append(
+            BackendInfo("openai", "openai:MODEL", True, "no OPENAI_BASE_URL/--base-url: api.openai.com (not contacted)")
         )
-    )
     why_hf = transformers_status()
     rows.append(
         BackendInfo("hf", "hf:PATH[+ADAPTER] or hf:gemma-3-270m", why_hf is None, why_hf or "transformers + torch")
     )
     rows.append(BackendInfo("scripted", "scripted:FILE.yaml|.jsonl", True, "replies from a file"))
     return rows
+
+
+def _probe_server(base_url: str) -> tuple[bool, str]:
+    """Ask a configured OpenAI-compatible server for its models (2 s timeout)."""
+    import os
+
+    import httpx
+
+    from empllm.backends.openai_compat import redact_url
+
+    url = redact_url(base_url).rstrip("/")
+    try:
+        key = os.environ.get("OPENAI_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        resp = httpx.get(url + "/models", timeout=2.0, headers=headers)
+        resp.raise_for_status()
+        names = [m.get("id", "?") for m in resp.json().get("data", [])]
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        return False, f"server at {url} did not answer /models: {type(exc).__name__}"
+    return True, f"server at {url} serves: {', '.join(names[:5]) or '(no models listed)'}"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Set up EmpLLM in .venv from scratch; safe to rerun (it skips what is done).
+#  1. torch==2.13.0 first: the CPU build on this machine's disk (a bare `torch` pulls GBs of CUDA).
+#  2. llama-cpp-python, built from source once per CPU-flag set and kept in a wheel cache. The
+#     flags are explicit because a -march=native build enables AMX on CPUs that report it, and
+#     that build segfaults on the first decode on such machines (seen with 0.3.36).
+#  3. EmpLLM itself, editable, with every extra.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+LLAMA_CPP_VERSION=0.3.36
+WHEEL_CACHE=${EMPLLM_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/empllm/wheels}
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+pip install -q --upgrade pip
+pip install -q torch==2.13.0
+
+cpu_has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+flags="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+if [ "$(uname -m)" = "x86_64" ]; then
+  if cpu_has avx2 && cpu_has fma && cpu_has f16c; then
+    flags="$flags -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+  fi
+  if cpu_has avx512f && cpu_has avx512bw && cpu_has avx512vl && cpu_has avx512_vnni && cpu_has avx512vbmi; then
+    flags="$flags -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON"
+    cpu_has avx512_bf16 && flags="$flags -DGGML_AVX512_BF16=ON"
+  else
+    flags="$flags -DGGML_AVX512=OFF"
+  fi
+else
+  flags="-DGGML_NATIVE=ON"
+fi
+build_id=$(printf '%s %s' "$LLAMA_CPP_VERSION" "$flags" | sha256sum | cut -c1-12)
+wheel_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-$build_id"
+if ! ls "$wheel_dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  echo "building llama-cpp-python $LLAMA_CPP_VERSION (about 5 minutes on 2 cores; once per machine)"
+  echo "  CMAKE_ARGS=$flags"
+  mkdir -p "$wheel_dir.partial"
+  CMAKE_ARGS="$flags" pip wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
+    -w "$wheel_dir.partial" "llama-cpp-python==$LLAMA_CPP_VERSION"
+  rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
+fi
+if [ "$(cat .venv/.llama-cpp-build 2>/dev/null)" != "$build_id" ]; then
+  pip install -q --force-reinstall --no-deps "$wheel_dir"/llama_cpp_python-*.whl
+  echo "$build_id" > .venv/.llama-cpp-build
+fi
+
+pip install -q -e '.[all,dev]'
+echo "EmpLLM is set up in .venv ($(.venv/bin/empllm --version))"
