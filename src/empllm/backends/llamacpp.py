@@ -14,7 +14,7 @@ import numpy as np
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
 from empllm.backends.scoring import split_for_scoring
-from empllm.backends.sync_bridge import run_locked, stream_locked
+from empllm.backends.sync_bridge import run_locked, run_on_model_thread, stream_locked
 from empllm.backends.transcript import render_transcript, transcript_stops
 from empllm.errors import BackendError, BackendUnavailable
 from empllm.types import Message
@@ -79,12 +79,14 @@ class LlamaCppBackend:
 
         _route_native_logs()
         try:
-            return llama_cpp.Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                logits_all=logits_all,
-                verbose=False,
+            return run_on_model_thread(
+                lambda: llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    logits_all=logits_all,
+                    verbose=False,
+                )
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendUnavailable(f"{self.spec}: llama.cpp could not load {self.model_path}: {exc}") from None
