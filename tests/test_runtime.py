@@ -147,3 +147,32 @@ def test_cache_identity_has_no_secrets():
     identity = Runtime(backend)._identity()
     assert "hunter2" not in str(identity) and "sk-very-secret" not in str(identity)
     assert identity["server"] == "http://127.0.0.1:9/v1"
+
+
+async def test_scripted_backend_is_never_cached(tmp_path, write_script):
+    from empllm.backends.scripted import ScriptedBackend
+
+    rt = Runtime(ScriptedBackend("s", write_script("replies: [one, two]")), cache=CompletionCache(tmp_path / "c"))
+    assert rt.cache is None
+    assert [(await rt.chat(MSG)).text for _ in range(2)] == ["one", "two"]
+
+
+async def test_changed_model_files_change_the_cache_key(tmp_path):
+    import os
+
+    from empllm.backends.base import file_fingerprint
+
+    weights = tmp_path / "adapter"
+    weights.mkdir()
+    (weights / "adapter_model.safetensors").write_bytes(b"v1")
+    backend = CountingBackend()
+    backend.cache_identity = file_fingerprint(weights)
+    rt = Runtime(backend, cache=CompletionCache(tmp_path / "c"))
+    await rt.chat(MSG)
+    await rt.chat(MSG)
+    assert backend.calls == 1
+    (weights / "adapter_model.safetensors").write_bytes(b"v2, retrained")
+    os.utime(weights / "adapter_model.safetensors", ns=(1, 1))
+    backend.cache_identity = file_fingerprint(weights)
+    await rt.chat(MSG)
+    assert backend.calls == 2

@@ -43,7 +43,7 @@ async def run_repl(
             history.append(Message(role="user", content=line))
             sys.stdout.write("assistant> ")
             pieces = []
-            async for piece in runtime.stream_chat(history, gen, sample_index=len(history)):
+            async for piece in runtime.stream_chat(history, gen):
                 pieces.append(piece)
                 sys.stdout.write(piece)
                 sys.stdout.flush()

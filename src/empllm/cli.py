@@ -139,7 +139,8 @@ def chat(
     state.quiet = state.quiet or quiet
     from empllm.chat_repl import run_repl
 
-    settings = _settings(model=model, base_url=base_url)
+    # a conversation is not replayed from the cache: the same words may deserve a fresh reply
+    settings = _settings(model=model, base_url=base_url, use_cache=False)
     gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature, seed=seed)
     asyncio.run(run_repl(settings, gen, system=system, base_url=base_url, quiet=state.quiet))
 

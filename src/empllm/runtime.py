@@ -80,7 +80,7 @@ class Runtime:
         retry_wait_s: tuple[float, float] = (0.5, 8.0),
     ):
         self.backend = backend
-        self.cache = cache
+        self.cache = cache if getattr(backend, "cacheable", True) else None
         self.retries = retries
         self.retry_wait_s = retry_wait_s
         self.usage = UsageTotals()
@@ -96,7 +96,11 @@ class Runtime:
 
     def _identity(self) -> dict:
         # The server matters as much as the model name; credentials never enter the key.
-        return {"spec": self.backend.spec, "server": getattr(self.backend, "public_base_url", None)}
+        return {
+            "spec": self.backend.spec,
+            "server": getattr(self.backend, "public_base_url", None),
+            "files": getattr(self.backend, "cache_identity", None),
+        }
 
     @staticmethod
     def _seeded(gen: GenerationSettings, sample_index: int) -> GenerationSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +59,11 @@ class Backend(Protocol):
     """A model. All methods are async; a backend that cannot do one raises CapabilityError."""
 
     spec: str
+    # Optional attributes the runtime reads with getattr:
+    #   cache_identity: str  -- what, beyond the spec, decides outputs (file sizes and times), so a
+    #                           replaced model file or retrained adapter never hits stale cache
+    #   cacheable: bool      -- False for backends whose replies depend on call order (scripted)
+    #   public_base_url: str -- the server, without credentials
 
     @property
     def capabilities(self) -> Capabilities: ...
@@ -75,3 +81,16 @@ class Backend(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def file_fingerprint(*paths: Path | None) -> str:
+    """Path, size and modification time of each file (or of each file in a folder)."""
+    parts = []
+    for path in paths:
+        if path is None:
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            st = f.stat()
+            parts.append(f"{f.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)

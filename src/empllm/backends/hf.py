@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage, file_fingerprint
 from empllm.backends.scoring import split_for_scoring
 from empllm.backends.sync_bridge import run_locked, stream_locked
 from empllm.backends.transcript import render_transcript, transcript_stops
@@ -71,6 +71,7 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.spec = spec
+        self.cache_identity = file_fingerprint(Path(model_dir) / "config.json", adapter)
         self._torch = torch
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage, file_fingerprint
 from empllm.backends.scoring import split_for_scoring
 from empllm.backends.sync_bridge import run_locked, run_on_model_thread, stream_locked
 from empllm.backends.transcript import render_transcript, transcript_stops
@@ -65,6 +65,7 @@ class LlamaCppBackend:
             raise BackendUnavailable(f"{spec}: GGUF file {model_path} does not exist")
         self.spec = spec
         self.model_path = model_path
+        self.cache_identity = file_fingerprint(model_path)
         self.n_ctx = n_ctx
         # llama-cpp-python defaults to half the cores; generation is ~1.6x faster using all of them.
         self.n_threads = n_threads or os.cpu_count()

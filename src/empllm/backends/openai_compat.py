@@ -38,6 +38,7 @@ class OpenAIBackend:
         base_url: str | None = None,
         api_key: str | None = None,
         timeout_s: float = 120.0,
+        http_client=None,  # an httpx.AsyncClient, for tests
     ):
         import openai
 
@@ -46,7 +47,9 @@ class OpenAIBackend:
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"  # local servers need none
         self._openai = openai
-        self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, max_retries=0, timeout=timeout_s)
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=key, max_retries=0, timeout=timeout_s, http_client=http_client
+        )
         self._prompt_logprobs: bool | None = None
         self._why_no_logprobs: str | None = None
 
@@ -142,10 +145,12 @@ class OpenAIBackend:
         if lp is None or not lp.token_logprobs or not lp.text_offset:
             self._no_logprobs("the server returned no prompt logprobs for echo=True")
         start, end = len(context), len(text)
+        # Tokens at offsets before the end of the text are the echoed prompt; the rest was generated.
+        prompt_tokens = [(o, lp_) for o, lp_ in zip(lp.text_offset, lp.token_logprobs, strict=False) if o < end]
+        if not prompt_tokens:
+            self._no_logprobs("the server did not echo the prompt's tokens (echo is not supported)")
         total, seen = 0.0, False
-        for offset, logprob in zip(lp.text_offset, lp.token_logprobs, strict=False):
-            if offset >= end:  # the generated token and anything after the prompt
-                break
+        for offset, logprob in prompt_tokens:
             if offset >= start:
                 if logprob is None:
                     self._no_logprobs("the server returned a null logprob inside the prompt")

@@ -106,6 +106,8 @@ def _script_from_jsonl(path: Path, text: str) -> Script:
 
 
 class ScriptedBackend:
+    cacheable = False  # by-turn replies depend on how many calls came before
+
     def __init__(self, spec: str, path: Path):
         self.spec = spec
         self.path = path
