@@ -1,0 +1,84 @@
+"""Load and validate persona cards from YAML (a list of cards) or JSONL (one card a line)."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from empllm.errors import EmpLLMError
+from empllm.types import Persona
+
+BUILTIN_DIR = "builtin"
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(card)"
+    return f"field '{field}': {err['msg']}"
+
+
+def _rows(path: Path) -> list[tuple[str, object]]:
+    """(where, raw card) pairs; `where` names the line or list position for error messages."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".jsonl":
+        rows = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append((f"line {lineno}", json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise EmpLLMError(f"persona file {path} line {lineno}: not valid JSON ({exc.msg})") from None
+        return rows
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise EmpLLMError(f"persona file {path}{where}: not valid YAML") from None
+    if isinstance(data, dict) and "personas" in data:
+        data = data["personas"]
+    if not isinstance(data, list):
+        raise EmpLLMError(f"persona file {path}: expected a list of persona cards")
+    return [(f"card {i + 1}", row) for i, row in enumerate(data)]
+
+
+def load_personas(path: Path) -> list[Persona]:
+    """Every card in the file, validated; ids must be unique."""
+    if not path.is_file():
+        raise EmpLLMError(f"persona file {path} does not exist")
+    personas: list[Persona] = []
+    seen: dict[str, str] = {}
+    for where, row in _rows(path):
+        try:
+            persona = Persona.model_validate(row)
+        except ValidationError as exc:
+            card_id = row.get("id", "?") if isinstance(row, dict) else "?"
+            raise EmpLLMError(f"persona file {path} {where} (id {card_id}): {_describe(exc)}") from None
+        if persona.id in seen:
+            raise EmpLLMError(f"persona file {path} {where}: duplicate id {persona.id!r} (also {seen[persona.id]})")
+        seen[persona.id] = where
+        personas.append(persona)
+    if not personas:
+        raise EmpLLMError(f"persona file {path} holds no persona cards")
+    return personas
+
+
+def builtin_persona_files() -> list[Path]:
+    folder = Path(str(files("empllm.personas").joinpath(BUILTIN_DIR)))
+    return sorted(folder.glob("*.yaml"))
+
+
+def builtin_personas() -> list[Persona]:
+    personas: list[Persona] = []
+    ids: set[str] = set()
+    for path in builtin_persona_files():
+        for p in load_personas(path):
+            if p.id in ids:
+                raise EmpLLMError(f"built-in persona id {p.id!r} appears twice (in {path.name})")
+            ids.add(p.id)
+            personas.append(p)
+    return personas

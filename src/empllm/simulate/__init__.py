@@ -1,0 +1,1 @@
+"""Psychologist simulation: client and psychologist agents, the session loop, the resumable runner."""
