@@ -145,6 +145,148 @@ def chat(
     asyncio.run(run_repl(settings, gen, system=system, base_url=base_url, quiet=state.quiet))
 
 
+personas_app = typer.Typer(help="Persona cards: list, show and validate.", no_args_is_help=True)
+app.add_typer(personas_app, name="personas")
+
+PersonaSourceOpt = Annotated[str, typer.Option("--personas", help="'built-in' or a YAML/JSONL file of persona cards.")]
+
+
+@personas_app.command("list")
+def personas_list(
+    personas: PersonaSourceOpt = "built-in",
+    language: Annotated[str | None, typer.Option(help="en or zh")] = None,
+) -> None:
+    """A table of persona cards."""
+    from empllm.simulate.runner import load_persona_source
+
+    table = Table("id", "lang", "topic", "emotion", "style", "attitude", "risk")
+    rows = [p for p in load_persona_source(personas) if language in (None, p.language)]
+    for p in rows:
+        table.add_row(p.id, p.language, p.topic.value, f"{p.primary_emotion.value} {p.starting_intensity}",
+                      p.talking_style, p.attitude, p.risk_level.value)  # fmt: skip
+    Console().print(table)
+    Console().print(f"{len(rows)} personas")
+
+
+@personas_app.command("show")
+def personas_show(persona_id: str, personas: PersonaSourceOpt = "built-in") -> None:
+    """One persona card in full (YAML)."""
+    import yaml
+
+    from empllm.simulate.runner import load_persona_source
+
+    match = next((p for p in load_persona_source(personas) if p.id == persona_id), None)
+    if match is None:
+        raise EmpLLMError(f"no persona with id {persona_id!r} in {personas}")
+    print(yaml.safe_dump(match.model_dump(mode="json"), allow_unicode=True, sort_keys=False), end="")
+
+
+@personas_app.command("validate")
+def personas_validate(
+    file: Annotated[Path, typer.Argument(help="A YAML list or JSONL file of persona cards.")],
+) -> None:
+    """Check a file of persona cards against the schema; one line per problem, exit 2 if any."""
+    from collections import Counter
+
+    from empllm.personas.loader import load_personas
+
+    cards = load_personas(file)
+    by_lang = Counter(p.language for p in cards)
+    print(f"{file}: {len(cards)} valid persona cards ({', '.join(f'{k} {v}' for k, v in sorted(by_lang.items()))})")
+
+
+def _parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        i, n = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise EmpLLMError(f"--shard {value!r}: expected i/n, e.g. 0/4") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise EmpLLMError(f"--shard {value!r}: need 0 <= i < n")
+    return i, n
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Run folder (sessions.jsonl, run.json).")],
+    sessions: Annotated[int, typer.Option("--sessions", "-n", min=1, help="How many sessions in all.")] = 4,
+    personas: PersonaSourceOpt = "built-in",
+    model: ModelOpt = None,
+    client_model: Annotated[str | None, typer.Option(help="Model for the client (default: --model).")] = None,
+    psychologist_model: Annotated[
+        str | None, typer.Option(help="Model for the psychologist (default: --model).")
+    ] = None,
+    stance: Annotated[str, typer.Option(help="person_centred, cbt or motivational_interviewing")] = "person_centred",
+    language: Annotated[str, typer.Option(help="en, zh or all")] = "all",
+    concurrency: Annotated[int, typer.Option(min=1, help="Sessions in flight.")] = 4,
+    seed: Annotated[int, typer.Option()] = 0,
+    shard: Annotated[str | None, typer.Option(help="i/n: this process's share of the sessions.")] = None,
+    min_turns: Annotated[int, typer.Option(min=1, help="Replies before the client may end.")] = 3,
+    max_turns: Annotated[int, typer.Option(min=1, help="Most psychologist replies.")] = 8,
+    temperature: Annotated[float, typer.Option(min=0.0)] = 0.8,
+    base_url: BaseUrlOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate counseling sessions; rerun the same command to resume after an interruption."""
+    from pydantic import ValidationError
+
+    from empllm.simulate.progress import SimulationProgress
+    from empllm.simulate.runner import SimulationConfig, run_simulation
+
+    state.quiet = state.quiet or quiet
+    settings = _settings(model=model, base_url=base_url)
+    try:
+        config = SimulationConfig(
+            personas=personas, sessions=sessions, client_model=client_model or settings.model,
+            psychologist_model=psychologist_model or settings.model, stance=stance, language=language, seed=seed,
+            min_turns=min_turns, max_turns=max(max_turns, min_turns), temperature=temperature,
+        )  # fmt: skip
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise EmpLLMError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+    shard_pair = _parse_shard(shard)
+    progress = SimulationProgress(enabled=not state.quiet)
+    try:
+        with progress:
+            summary = asyncio.run(
+                run_simulation(
+                    config,
+                    out,
+                    settings=settings,
+                    concurrency=concurrency,
+                    shard=shard_pair,
+                    on_session=progress.update,
+                    runtimes=None,
+                )  # fmt: skip
+            )
+    except KeyboardInterrupt:
+        sys.stderr.write(f"empllm: interrupted; finished sessions are in {out}. Rerun the same command to resume.\n")
+        sys.exit(130)
+    progress.report(summary)
+
+
+@app.command()
+def show(
+    target: Annotated[Path, typer.Argument(help="A run folder or a sessions .jsonl file.")],
+    session: Annotated[str | None, typer.Option("--session", help="Only this session id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many sessions.")] = 20,
+) -> None:
+    """Print sessions readably: replies, contemplations and the client's hidden state."""
+    from empllm.session_view import load_sessions, print_session
+
+    found = load_sessions(target)
+    if session is not None:
+        found = [s for s in found if s.id == session]
+        if not found:
+            raise EmpLLMError(f"no session {session!r} in {target}")
+    console = Console()
+    for s in found[:limit]:
+        print_session(s, console)
+    if len(found) > limit:
+        console.print(f"[dim]({len(found) - limit} more; use --limit or --session)[/dim]")
+
+
 def main() -> None:
     try:
         app()

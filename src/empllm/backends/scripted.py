@@ -7,6 +7,8 @@ YAML:
       - {regex: "^hi\\b", reply: "Hello."}
     default: "Mm, tell me more."                   # when nothing else answers
     logprobs: {" yes": -0.5, " no": -2.0}          # optional: makes loglikelihood() work
+    chat_tuned: false                              # optional: behave as a base model (default true)
+    delay_s: 0.05                                  # optional: seconds each call takes
 JSONL: one object a line, {"reply": ...} (by turn) or {"contains"|"regex": ..., "reply": ...}, or
 {"default": ...}, or {"logprobs": {...}}.
 """
@@ -56,6 +58,8 @@ class Script(BaseModel):
     match: list[MatchRule] = []
     default: str | None = None
     logprobs: dict[str, float] | None = None
+    chat_tuned: bool = True
+    delay_s: float = 0.0
 
 
 def load_script(path: Path) -> Script:
@@ -118,7 +122,7 @@ class ScriptedBackend:
     def capabilities(self) -> Capabilities:
         has_lp = self.script.logprobs is not None
         return Capabilities(
-            chat_tuned=True,
+            chat_tuned=self.script.chat_tuned,
             prompt_logprobs=has_lp,
             seeded=True,
             why_no_logprobs=None if has_lp else "the scripted file has no 'logprobs' table",
@@ -152,10 +156,12 @@ class ScriptedBackend:
         return Completion(text=text, finish_reason=finish, usage=usage)
 
     async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        await asyncio.sleep(self.script.delay_s)
         last = messages[-1].content if messages else ""
         return self._finish(self._reply(last), render_transcript(messages), gen)
 
     async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
+        await asyncio.sleep(self.script.delay_s)
         return self._finish(self._reply(prompt), prompt, gen)
 
     async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:

@@ -1,0 +1,47 @@
+"""Ask a model, parse its answer, retry a bounded number of times, keep the raw text on failure."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from empllm.backends.base import Completion
+from empllm.simulate.parsing import ParseError
+from empllm.types import UsageRecord
+
+T = TypeVar("T")
+
+
+class AgentOutputError(Exception):
+    """The model's output could not be parsed after every attempt; `raw` is the last output."""
+
+    def __init__(self, message: str, raw: str):
+        super().__init__(message)
+        self.raw = raw
+
+
+async def generate_parsed(
+    ask: Callable[[int], Awaitable[str]], parse: Callable[[str], T], attempts: int, what: str
+) -> tuple[T, str]:
+    """`ask(attempt)` returns model text; `parse` turns it into a value or raises ParseError.
+
+    Returns the value and the raw text it came from.
+    """
+    last_error, raw = "", ""
+    for attempt in range(attempts):
+        raw = await ask(attempt)
+        try:
+            return parse(raw), raw
+        except ParseError as exc:
+            last_error = str(exc)
+    raise AgentOutputError(f"{what}: unparseable after {attempts} attempts: {last_error}", raw)
+
+
+def count_usage(record: UsageRecord, done: Completion) -> str:
+    """Add one call to an agent's usage record; returns the completion's text."""
+    record.calls += 1
+    if not done.cached:
+        record.prompt_tokens += done.usage.prompt_tokens
+        record.completion_tokens += done.usage.completion_tokens
+        record.wall_s += done.usage.wall_s
+    return done.text

@@ -1,0 +1,100 @@
+"""The client agent: plays a persona card, reveals gradually, keeps a hidden state each turn."""
+
+from __future__ import annotations
+
+from empllm.backends.base import GenerationSettings
+from empllm.prompts import render
+from empllm.runtime import Runtime
+from empllm.simulate import transcript_style as ts
+from empllm.simulate.agent_output import count_usage, generate_parsed
+from empllm.simulate.exemplars import Exemplar
+from empllm.simulate.parsing import ParseError, parse_client_state, parse_json_object
+from empllm.types import ClientState, Message, Persona, Turn, UsageRecord
+
+
+def client_view(profile: str, turns, lang: str) -> str:
+    """A session as the client sees it: their profile, their state before each message."""
+    lines = [f"{'Profile' if lang == 'en' else '人物'}{ts.LABELS[lang].colon}{' '.join(profile.split())}"]
+    for turn in turns:
+        state = getattr(turn, "client_state", None) or getattr(turn, "state", None)
+        if turn.role == "client" and state is not None:
+            lines.append(ts.state_line(state, lang))
+        lines.append(ts.speaker_line(turn.role, turn.content, lang))
+        if getattr(turn, "end", False):
+            lines.append(ts.LABELS[lang].end)
+    return "\n".join(lines)
+
+
+def initial_state(persona: Persona) -> ClientState:
+    return ClientState(emotion_intensity=persona.starting_intensity, trust=persona.starting_trust)
+
+
+class ClientAgent:
+    def __init__(
+        self,
+        runtime: Runtime,
+        persona: Persona,
+        *,
+        gen: GenerationSettings,
+        exemplars: list[Exemplar],
+        attempts: int = 3,
+    ):
+        self.runtime = runtime
+        self.persona = persona
+        self.language = persona.language
+        self.gen = gen
+        self.exemplars = exemplars
+        self.attempts = attempts
+        self.chat_style = runtime.capabilities.chat_tuned
+        self.usage = UsageRecord()  # this agent's calls, for the session record
+
+    def _count(self, done) -> str:
+        return count_usage(self.usage, done)
+
+    def opening(self) -> Turn:
+        """The first message is the card's own opening line: every session starts in character."""
+        return Turn(role="client", content=self.persona.opening_line, client_state=initial_state(self.persona))
+
+    def _state(self, turns: list[Turn]) -> ClientState:
+        return next(t.client_state for t in reversed(turns) if t.role == "client" and t.client_state)
+
+    async def respond(self, turns: list[Turn], *, can_end: bool) -> tuple[Turn, bool]:
+        """The client's next message and whether they end the session with it."""
+        lang, previous = self.language, self._state(turns)
+        seed = None if self.gen.seed is None else self.gen.seed + len(turns) * 10 + 3
+        gen = self.gen.model_copy(update={"seed": seed})
+        if self.chat_style:
+            system = render("client_system", lang, p=self.persona, state=previous, can_end=can_end)
+            msgs = [Message(role="system", content=system), Message(role="user", content=render("session_start", lang))]
+            for t in turns:
+                msgs.append(Message(role="assistant" if t.role == "client" else "user", content=t.content))
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.chat(msgs, gen, sample_index=attempt))
+
+            def parse(text: str) -> tuple[ClientState, str, bool]:
+                data = parse_json_object(text)
+                message = str(data.get("message", "")).strip()
+                if not message:
+                    raise ParseError("the answer has no 'message'")
+                if not isinstance(data.get("state"), dict):
+                    raise ParseError("the answer has no 'state' object")
+                ended = str(data.get("end_session", False)).strip().lower() in {"true", "1", "yes"}
+                return parse_client_state(data["state"], previous), message, ended
+        else:
+            primer = ts.state_primer(lang)
+            profile = render("client_profile", lang, p=self.persona)
+            blocks = [client_view(ex.client_profile, ex.turns, ex.language) for ex in self.exemplars]
+            blocks.append(client_view(profile, turns, lang))
+            prompt = render("client_transcript", lang, blocks=blocks) + "\n" + primer
+            gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist")})
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
+
+            def parse(text: str) -> tuple[ClientState, str, bool]:
+                fields, message, ended = ts.parse_client_output(primer, text, lang)
+                return parse_client_state(fields, previous), message, ended
+
+        (state, message, ended), raw = await generate_parsed(ask, parse, self.attempts, "client turn")
+        return Turn(role="client", content=message, client_state=state), ended and can_end

@@ -1,0 +1,146 @@
+"""The psychologist agent: a session plan after the opening, then contemplate -> reply each turn.
+
+Chat-tuned models get a system prompt and answer JSON; base models continue a transcript of
+hand-written exemplar sessions, primed with the notes label (see transcript_style).
+"""
+
+from __future__ import annotations
+
+from empllm.backends.base import GenerationSettings
+from empllm.prompts import render
+from empllm.runtime import Runtime
+from empllm.simulate import transcript_style as ts
+from empllm.simulate.agent_output import count_usage, generate_parsed
+from empllm.simulate.exemplars import Exemplar
+from empllm.simulate.parsing import ParseError, parse_contemplation, parse_json_object
+from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn, UsageRecord
+
+
+def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
+    """A session as the counselor sees it (no client profile or state). Works for live turns and
+    for exemplar turns alike: both have role, content, contemplation (and exemplars `end`)."""
+    lines = []
+    for i, turn in enumerate(turns):
+        if turn.role == "psychologist" and turn.contemplation is not None:
+            lines.append(ts.notes_line(turn.contemplation, lang))
+        lines.append(ts.speaker_line(turn.role, turn.content, lang))
+        if i == 0 and plan_goals:
+            lines.append(ts.plan_line(plan_goals, lang))
+        if getattr(turn, "end", False):
+            lines.append(ts.LABELS[lang].end)
+    return "\n".join(lines)
+
+
+class PsychologistAgent:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        language: str,
+        stance: Stance,
+        gen: GenerationSettings,
+        exemplars: list[Exemplar],
+        attempts: int = 3,
+    ):
+        self.runtime = runtime
+        self.language = language
+        self.stance = stance
+        self.gen = gen
+        self.exemplars = exemplars
+        self.attempts = attempts
+        self.chat_style = runtime.capabilities.chat_tuned
+        self.usage = UsageRecord()  # this agent's calls, for the session record
+
+    def _count(self, done) -> str:
+        return count_usage(self.usage, done)
+
+    # -- the conversation as this agent sees it -------------------------------------------------
+    def _messages(self, turns: list[Turn], plan: SessionPlan | None) -> list[Message]:
+        system = render(
+            "psychologist_system",
+            self.language,
+            stance=self.stance,
+            emotions=", ".join(e.value for e in Emotion),
+            strategies=", ".join(s.value for s in Strategy),
+            plan="; ".join(plan.goals) if plan else "",
+        )
+        msgs = [Message(role="system", content=system)]
+        for t in turns:
+            msgs.append(Message(role="user" if t.role == "client" else "assistant", content=t.content))
+        return msgs
+
+    def _transcript(self, turns: list[Turn], plan: SessionPlan | None) -> str:
+        blocks = [psychologist_view(ex.turns, ex.plan, ex.language) for ex in self.exemplars]
+        blocks.append(psychologist_view(turns, plan.goals if plan else None, self.language))
+        return render("psychologist_transcript", self.language, stance=self.stance, blocks=blocks)
+
+    def _gen(self, seed_offset: int) -> GenerationSettings:
+        seed = None if self.gen.seed is None else self.gen.seed + seed_offset
+        return self.gen.model_copy(update={"seed": seed})
+
+    # -- plan ---------------------------------------------------------------------------------------
+    async def make_plan(self, turns: list[Turn], current: SessionPlan | None = None) -> tuple[SessionPlan, str]:
+        lang = self.language
+        if self.chat_style:
+            msgs = self._messages(turns, current)
+            request = render("psychologist_plan", lang, revise=current is not None,
+                             plan="; ".join(current.goals) if current else "")  # fmt: skip
+            msgs[-1] = Message(role=msgs[-1].role, content=f"{msgs[-1].content}\n\n---\n{request}")
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.chat(msgs, self._gen(len(turns) * 10 + 7), sample_index=attempt))
+
+            def parse(text: str) -> list[str]:
+                goals = parse_json_object(text).get("goals")
+                if not isinstance(goals, list) or not [g for g in goals if str(g).strip()]:
+                    raise ParseError("the plan has no 'goals' list")
+                return [str(g).strip() for g in goals if str(g).strip()][:4]
+        else:
+            primer = ts.LABELS[lang].plan + ts.LABELS[lang].colon
+            prompt = self._transcript(turns[:1], None) + "\n" + primer
+            gen = self._gen(7).model_copy(update={"max_tokens": 80, "stop": ("\n",)})
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
+
+            def parse(text: str) -> list[str]:
+                goals = [g.strip(" .。") for g in text.replace("；", ";").split(";") if len(g.strip(" .。")) > 2]
+                if not goals:
+                    raise ParseError("the plan line is empty")
+                return goals[:4]
+
+        goals, raw = await generate_parsed(ask, parse, self.attempts, "session plan")
+        return SessionPlan(after_turn=len(turns), goals=goals), raw
+
+    # -- contemplate, then reply -----------------------------------------------------------------
+    async def respond(self, turns: list[Turn], plan: SessionPlan | None) -> Turn:
+        lang = self.language
+        seed_offset = len(turns) * 10
+        if self.chat_style:
+            msgs = self._messages(turns, plan)
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.chat(msgs, self._gen(seed_offset), sample_index=attempt))
+
+            def parse(text: str) -> tuple[Contemplation, str]:
+                data = parse_json_object(text)
+                reply = str(data.get("reply", "")).strip()
+                if not reply:
+                    raise ParseError("the answer has no 'reply'")
+                if not isinstance(data.get("contemplation"), dict):
+                    raise ParseError("the answer has no 'contemplation' object")
+                return parse_contemplation(data["contemplation"]), reply
+        else:
+            primer = ts.notes_primer(lang)
+            prompt = self._transcript(turns, plan) + "\n" + primer
+            gen = self._gen(seed_offset).model_copy(update={"stop": ts.stops(lang, next_speaker="client")})
+
+            async def ask(attempt: int) -> str:
+                return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
+
+            def parse(text: str) -> tuple[Contemplation, str]:
+                fields, reply = ts.parse_psychologist_output(primer, text, lang)
+                return parse_contemplation(fields), reply
+
+        (contemplation, reply), raw = await generate_parsed(ask, parse, self.attempts, "psychologist turn")
+        return Turn(role="psychologist", content=reply, contemplation=contemplation)

@@ -1,0 +1,238 @@
+"""`empllm simulate`: many sessions, concurrently, appended to JSONL, resumable and shardable.
+
+The work is a fixed list derived from the config (session i plays persona order[i mod P] with
+seed f(seed, i)), so a rerun, or shard k of n, knows exactly which sessions exist without asking
+anyone: finished ids are read back from the output file and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from empllm import __version__
+from empllm.backends.base import GenerationSettings
+from empllm.errors import EmpLLMError
+from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
+from empllm.personas.loader import builtin_personas, load_personas
+from empllm.prompts import PROMPTS_VERSION
+from empllm.runtime import Runtime, build_runtime
+from empllm.settings import Settings
+from empllm.simulate.client import ClientAgent
+from empllm.simulate.exemplars import Exemplar, builtin_exemplars
+from empllm.simulate.psychologist import PsychologistAgent
+from empllm.simulate.session import TurnLimits, run_session
+from empllm.types import Persona, Session, Stance
+
+
+class SimulationConfig(BaseModel):
+    """Everything that decides which sessions a run produces (and so its config hash)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    personas: str = "built-in"
+    sessions: int = Field(ge=1)
+    client_model: str
+    psychologist_model: str
+    stance: Stance = "person_centred"
+    language: Literal["en", "zh", "all"] = "all"
+    seed: int = 0
+    min_turns: int = Field(default=3, ge=1)
+    max_turns: int = Field(default=8, ge=1)
+    plan_every: int = Field(default=4, ge=0)
+    temperature: float = Field(default=0.8, ge=0)
+    top_p: float = Field(default=0.95, gt=0, le=1)
+    max_tokens: int = Field(default=256, ge=16)
+    exemplars: int = Field(default=2, ge=0, description="few-shot sessions for base models")
+    attempts: int = Field(default=3, ge=1, description="tries per turn before recording a parse failure")
+
+
+@dataclass
+class WorkItem:
+    index: int
+    session_id: str
+    persona: Persona
+    seed: int
+
+
+@dataclass
+class RunSummary:
+    out_file: Path
+    planned: int
+    already_done: int
+    written: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    completion_tokens: int = 0
+    wall_s: float = 0.0
+
+    @property
+    def sessions_per_hour(self) -> float:
+        return self.written / self.wall_s * 3600 if self.wall_s > 0 else 0.0
+
+
+def load_persona_source(source: str) -> list[Persona]:
+    return builtin_personas() if source == "built-in" else load_personas(Path(source))
+
+
+def _digest(items: list[BaseModel]) -> str:
+    blob = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def config_hash(config: SimulationConfig, personas: list[Persona], exemplars: list[Exemplar]) -> str:
+    blob = json.dumps(
+        {"config": config.model_dump(), "personas": _digest(personas), "exemplars": _digest(exemplars),
+         "prompts": PROMPTS_VERSION},
+        sort_keys=True,
+    )  # fmt: skip
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def plan_work(config: SimulationConfig, personas: list[Persona]) -> list[WorkItem]:
+    chosen = sorted((p for p in personas if config.language in ("all", p.language)), key=lambda p: p.id)
+    if not chosen:
+        raise EmpLLMError(f"no personas in language {config.language!r} in {config.personas}")
+    order = list(range(len(chosen)))
+    random.Random(config.seed).shuffle(order)
+    items = []
+    for i in range(config.sessions):
+        persona = chosen[order[i % len(chosen)]]
+        items.append(WorkItem(i, f"s{i:05d}-{persona.id}", persona, config.seed * 100_003 + i))
+    return items
+
+
+def sessions_file(out_dir: Path, shard: tuple[int, int] | None) -> Path:
+    return out_dir / ("sessions.jsonl" if shard is None else f"sessions.shard-{shard[0]}-of-{shard[1]}.jsonl")
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _check_run_file(out_dir: Path, config: SimulationConfig, chash: str) -> None:
+    """The run's provenance; a rerun into the same folder must be the same config."""
+    run_file = out_dir / "run.json"
+    if run_file.is_file():
+        try:
+            existing = json.loads(run_file.read_text())
+        except ValueError:
+            raise EmpLLMError(f"{run_file} is not valid JSON; move it away or use another --out") from None
+        if existing.get("config_hash") != chash:
+            raise EmpLLMError(
+                f"{out_dir} holds a run with a different config (hash {existing.get('config_hash')}, this one "
+                f"{chash}); use another --out, or the same arguments to resume"
+            )
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    provenance = {
+        "config_hash": chash,
+        "config": config.model_dump(),
+        "prompts_version": PROMPTS_VERSION,
+        "empllm_version": __version__,
+        "git_revision": _git_revision(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = run_file.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
+    tmp.replace(run_file)
+
+
+def _pick_exemplars(pool: list[Exemplar], k: int, seed: int) -> list[Exemplar]:
+    return random.Random(seed).sample(pool, min(k, len(pool))) if k else []
+
+
+async def run_simulation(
+    config: SimulationConfig,
+    out_dir: Path,
+    *,
+    settings: Settings,
+    concurrency: int = 4,
+    shard: tuple[int, int] | None = None,
+    on_session=None,  # called with (Session, RunSummary) after each written session
+    runtimes: dict[str, Runtime] | None = None,  # injected by tests; built from settings otherwise
+) -> RunSummary:
+    personas = load_persona_source(config.personas)
+    exemplars = {lang: builtin_exemplars(lang) for lang in ("en", "zh")}
+    chash = config_hash(config, personas, exemplars["en"] + exemplars["zh"])
+    work = plan_work(config, personas)
+    if shard is not None:
+        work = [w for w in work if w.index % shard[1] == shard[0]]
+    _check_run_file(out_dir, config, chash)
+
+    path = sessions_file(out_dir, shard)
+    repair_torn_tail(path)
+    done = {r.get("id") for r in read_jsonl(path)} if path.is_file() else set()
+    todo = [w for w in work if w.session_id not in done]
+    summary = RunSummary(out_file=path, planned=len(work), already_done=len(work) - len(todo))
+    if not todo:
+        return summary
+
+    own_runtimes = runtimes is None
+    if runtimes is None:
+        runtimes = {}
+        for spec in {config.client_model, config.psychologist_model}:
+            runtimes[spec] = build_runtime(spec, settings.model_copy(update={"max_concurrency": concurrency}))
+    limits = TurnLimits(config.min_turns, config.max_turns, config.plan_every)
+    record = {
+        "config_hash": chash,
+        "prompts_version": PROMPTS_VERSION,
+        "models": {"client": config.client_model, "psychologist": config.psychologist_model},
+        "empllm_version": __version__,
+    }
+    gate = asyncio.Semaphore(concurrency)
+    start = time.perf_counter()
+
+    async def one(item: WorkItem, writer: JsonlAppender) -> None:
+        async with gate:
+            gen = GenerationSettings(
+                max_tokens=config.max_tokens, temperature=config.temperature, top_p=config.top_p, seed=item.seed
+            )
+            shots = _pick_exemplars(exemplars[item.persona.language], config.exemplars, item.seed)
+            client = ClientAgent(runtimes[config.client_model], item.persona, gen=gen, exemplars=shots,
+                                 attempts=config.attempts)  # fmt: skip
+            psychologist = PsychologistAgent(
+                runtimes[config.psychologist_model], language=item.persona.language, stance=config.stance,
+                gen=gen, exemplars=shots, attempts=config.attempts,
+            )  # fmt: skip
+            try:
+                session = await run_session(session_id=item.session_id, client=client, psychologist=psychologist,
+                                            limits=limits, record={**record, "seed": item.seed})  # fmt: skip
+            except Exception as exc:  # a bug must not lose the record either
+                session = Session(
+                    id=item.session_id, persona_id=item.persona.id, language=item.persona.language,
+                    stance=config.stance, seed=item.seed, outcome="error", outcome_detail=repr(exc),
+                    errors=[repr(exc)], created=datetime.now(UTC).isoformat(timespec="seconds"), **record,
+                )  # fmt: skip
+            writer.write(session.model_dump(mode="json"))
+            summary.written += 1
+            summary.outcomes[session.outcome] += 1
+            summary.completion_tokens += sum(u.completion_tokens for u in session.usage.values())
+            summary.wall_s = time.perf_counter() - start
+            if on_session is not None:
+                on_session(session, summary)
+
+    try:
+        with JsonlAppender(path) as writer:
+            await asyncio.gather(*(one(item, writer) for item in todo))
+    finally:
+        summary.wall_s = time.perf_counter() - start
+        if own_runtimes:
+            for rt in runtimes.values():
+                await rt.aclose()
+    return summary

@@ -1,0 +1,153 @@
+"""The line format base models read and write: speakers, one-line notes, one-line client state.
+
+    Client: I lost my job last week.
+    Plan: Understand what the job meant to him; Explore his support
+    Notes: emotion: shame | intensity: 7 | cause: ... | need: ... | risk: none | strategy: question | why: ...
+    Counselor: That sounds like a heavy week. What has it been like at home?
+    State: intensity: 6 | trust: 4 | reaction: ... | disclosed: ...
+    Client: ...
+    [Session ends]
+
+A generation is primed with the first key of a line (`Notes: emotion:`) so even a 270M base
+model stays in the format; the parse is forgiving about spacing and separators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from empllm.simulate.parsing import ParseError, parse_kv_line
+from empllm.types import ClientState, Contemplation
+
+
+@dataclass(frozen=True)
+class Labels:
+    client: str
+    counselor: str
+    notes: str
+    plan: str
+    state: str
+    end: str
+    colon: str  # after a speaker or line label
+    list_sep: str  # between plan goals or disclosed items
+    notes_keys: tuple[tuple[str, str], ...]  # (Contemplation field, label)
+    state_keys: tuple[tuple[str, str], ...]  # (ClientState field, label)
+
+
+LABELS = {
+    "en": Labels(
+        client="Client", counselor="Counselor", notes="Notes", plan="Plan", state="State",
+        end="[Session ends]", colon=": ", list_sep="; ",
+        notes_keys=(("emotion", "emotion"), ("intensity", "intensity"), ("cause", "cause"),
+                    ("appraisal", "appraisal"), ("unmet_need", "need"), ("risk_level", "risk"),
+                    ("strategy", "strategy"), ("rationale", "why")),
+        state_keys=(("emotion_intensity", "intensity"), ("trust", "trust"), ("reaction", "reaction"),
+                    ("disclosed", "disclosed")),
+    ),
+    "zh": Labels(
+        client="来访者", counselor="咨询师", notes="内心独白", plan="计划", state="状态",
+        end="[会谈结束]", colon="：", list_sep="；",
+        notes_keys=(("emotion", "情绪"), ("intensity", "强度"), ("cause", "原因"), ("appraisal", "评价"),
+                    ("unmet_need", "需要"), ("risk_level", "风险"), ("strategy", "策略"), ("rationale", "理由")),
+        state_keys=(("emotion_intensity", "强度"), ("trust", "信任"), ("reaction", "反应"), ("disclosed", "已说出")),
+    ),
+}  # fmt: skip
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def notes_line(c: Contemplation, lang: str) -> str:
+    lab = LABELS[lang]
+    values = c.model_dump(mode="json")
+    return lab.notes + lab.colon + " | ".join(f"{label}: {_one_line(values[field])}" for field, label in lab.notes_keys)
+
+
+def state_line(s: ClientState, lang: str) -> str:
+    lab = LABELS[lang]
+    parts = []
+    for field, label in lab.state_keys:
+        value = lab.list_sep.join(s.disclosed) if field == "disclosed" else getattr(s, field)
+        parts.append(f"{label}: {_one_line(value) if value != '' else '-'}")
+    return lab.state + lab.colon + " | ".join(parts)
+
+
+def speaker_line(role: str, text: str, lang: str) -> str:
+    lab = LABELS[lang]
+    return (lab.client if role == "client" else lab.counselor) + lab.colon + _one_line(text)
+
+
+def plan_line(goals: list[str], lang: str) -> str:
+    lab = LABELS[lang]
+    return lab.plan + lab.colon + lab.list_sep.join(_one_line(g) for g in goals)
+
+
+def notes_primer(lang: str) -> str:
+    """What a psychologist generation starts from: the notes label and its first key."""
+    lab = LABELS[lang]
+    return lab.notes + lab.colon + lab.notes_keys[0][1] + ":"
+
+
+def state_primer(lang: str) -> str:
+    lab = LABELS[lang]
+    return lab.state + lab.colon + lab.state_keys[0][1] + ":"
+
+
+def stops(lang: str, next_speaker: str) -> tuple[str, ...]:
+    """Where a generation ends: the other speaker's next line, or the next session."""
+    lab = LABELS[lang]
+    label = lab.client if next_speaker == "client" else lab.counselor
+    return (f"\n{label}{lab.colon.strip()}", "\n###", "\n\n\n")
+
+
+def _strip_label(line: str, label: str) -> str | None:
+    for colon in (":", "："):
+        if line.startswith(label + colon):
+            return line[len(label) + 1 :].strip()
+    return None
+
+
+def _split_at_speaker(lines: list[str], label: str) -> tuple[str, str | None, int]:
+    """Lines before the first `label:` line joined (a base model may wrap its notes), that
+    speaker's text, and the speaker line's index (-1 when absent)."""
+    for i, line in enumerate(lines):
+        said = _strip_label(line, label)
+        if said is not None and i > 0:
+            return " ".join(lines[:i]), said, i
+    return " ".join(lines), None, -1
+
+
+def parse_psychologist_output(primer: str, generated: str, lang: str) -> tuple[dict, str]:
+    """Notes fields and the reply from `primer + generated` (notes line, then the reply line)."""
+    lab = LABELS[lang]
+    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
+    head, reply, _ = _split_at_speaker(lines, lab.counselor)
+    notes_text = _strip_label(head, lab.notes)
+    if notes_text is None:
+        raise ParseError("the notes line is missing")
+    if not reply:
+        raise ParseError(f"no '{lab.counselor}' reply after the notes")
+    keys = {label: field for field, label in lab.notes_keys}
+    return {keys.get(k, k): v for k, v in parse_kv_line(notes_text).items()}, reply
+
+
+def parse_client_output(primer: str, generated: str, lang: str) -> tuple[dict, str, bool]:
+    """State fields, the message, and whether the client ended the session."""
+    lab = LABELS[lang]
+    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
+    head, message, at = _split_at_speaker(lines, lab.client)
+    state_text = _strip_label(head, lab.state)
+    if state_text is None:
+        raise ParseError("the state line is missing")
+    if message is None:
+        raise ParseError(f"no '{lab.client}' message after the state line")
+    ended = any(lab.end in ln for ln in lines[at:])
+    message = message.replace(lab.end, "").strip()
+    if not message:
+        raise ParseError("the client's message is empty")
+    keys = {label: field for field, label in lab.state_keys}
+    fields = {keys.get(k, k): v for k, v in parse_kv_line(state_text).items()}
+    if fields.get("disclosed") in ("-", ""):
+        fields["disclosed"] = []
+    return fields, message, ended
