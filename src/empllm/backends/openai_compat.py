@@ -88,11 +88,16 @@ class OpenAIBackend:
             kwargs["seed"] = gen.seed
         return kwargs
 
-    async def _request(self, create, text_of, **kwargs) -> Completion:
-        """One non-streaming request; `text_of(choice)` picks the text from the first choice."""
+    async def _request(self, path: str, cast_to, text_of, **body) -> Completion:
+        """One non-streaming request; `text_of(choice)` picks the text from the first choice.
+
+        Posted through the client's low-level `post`: the typed `create()` walks every message
+        to transform its parameters, which cost about 2.5 ms of CPU per call (profiled with 64
+        sessions in flight) for plain dicts that need no transforming.
+        """
         start = time.perf_counter()
         try:
-            resp = await create(model=self.model, **kwargs)
+            resp = await self._client.post(path, body={"model": self.model, **body}, cast_to=cast_to)
         except self._openai.OpenAIError as exc:
             raise self._error(exc) from None
         if not resp.choices:
@@ -105,16 +110,21 @@ class OpenAIBackend:
         )
 
     async def chat(self, messages: list[Message], gen: GenerationSettings) -> Completion:
+        from openai.types.chat import ChatCompletion
+
         return await self._request(
-            self._client.chat.completions.create,
+            "/chat/completions",
+            ChatCompletion,
             lambda choice: choice.message.content,
             messages=[m.model_dump() for m in messages],
             **self._gen_kwargs(gen),
         )
 
     async def complete(self, prompt: str, gen: GenerationSettings) -> Completion:
+        from openai.types import Completion as OpenAICompletion
+
         return await self._request(
-            self._client.completions.create, lambda choice: choice.text, prompt=prompt, **self._gen_kwargs(gen)
+            "/completions", OpenAICompletion, lambda choice: choice.text, prompt=prompt, **self._gen_kwargs(gen)
         )
 
     async def stream_chat(self, messages: list[Message], gen: GenerationSettings) -> AsyncIterator[str]:

@@ -21,13 +21,13 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
 from empllm.backends.transcript import render_transcript
 from empllm.errors import BackendError, BackendUnavailable, CapabilityError
 from empllm.types import Message
+from empllm.yaml_io import YAMLError, load_yaml
 
 
 class MatchRule(BaseModel):
@@ -69,8 +69,8 @@ def load_script(path: Path) -> Script:
     if path.suffix == ".jsonl":
         return _script_from_jsonl(path, text)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = load_yaml(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise BackendUnavailable(f"scripted file {path}{where}: not valid YAML") from None

@@ -6,11 +6,11 @@ import json
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from empllm.errors import EmpLLMError
 from empllm.types import Persona
+from empllm.yaml_io import YAMLError, load_yaml
 
 BUILTIN_DIR = "builtin"
 
@@ -34,8 +34,8 @@ def _rows(path: Path) -> list[tuple[str, object]]:
                     raise EmpLLMError(f"persona file {path} line {lineno}: not valid JSON ({exc.msg})") from None
         return rows
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = load_yaml(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise EmpLLMError(f"persona file {path}{where}: not valid YAML") from None

@@ -9,11 +9,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from empllm.errors import EmpLLMError
 from empllm.types import ClientState, Contemplation, Language, Stance
+from empllm.yaml_io import YAMLError, load_yaml
 
 
 class ExemplarTurn(BaseModel):
@@ -57,8 +57,8 @@ class Exemplar(BaseModel):
 
 def load_exemplars(path: Path) -> list[Exemplar]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise EmpLLMError(f"exemplar file {path}{f' line {mark.line + 1}' if mark else ''}: not valid YAML") from None
     if not isinstance(data, list):
