@@ -225,6 +225,12 @@ def simulate(
     min_turns: Annotated[int, typer.Option(min=1, help="Replies before the client may end.")] = 3,
     max_turns: Annotated[int, typer.Option(min=1, help="Most psychologist replies.")] = 8,
     temperature: Annotated[float, typer.Option(min=0.0)] = 0.8,
+    constrain: Annotated[
+        bool,
+        typer.Option(
+            "--constrain/--no-constrain", help="Grammar-constrained lines for base models (llama.cpp; slower)."
+        ),
+    ] = False,
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -240,7 +246,7 @@ def simulate(
         config = SimulationConfig(
             personas=personas, sessions=sessions, client_model=client_model or settings.model,
             psychologist_model=psychologist_model or settings.model, stance=stance, language=language, seed=seed,
-            min_turns=min_turns, max_turns=max(max_turns, min_turns), temperature=temperature,
+            min_turns=min_turns, max_turns=max(max_turns, min_turns), temperature=temperature, constrain=constrain,
         )  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -67,3 +67,24 @@ async def test_concurrent_calls_are_serialized_safely(llama):
     results = await asyncio.gather(*(llama.complete(p, GREEDY) for p in prompts))
     singles = [await llama.complete(p, GREEDY) for p in prompts]
     assert [r.text for r in results] == [s.text for s in singles]
+
+
+async def test_grammar_constrains_the_output(llama):
+    gen = GenerationSettings(max_tokens=8, temperature=1.0, seed=5, grammar='root ::= " yes" | " no"')
+    for prompt in ["Is the sky green? Answer:", "Do cats purr? Answer:"]:
+        done = await llama.complete(prompt, gen)
+        assert done.text in {" yes", " no"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_simulation_grammars_compile(lang):
+    from llama_cpp import LlamaGrammar
+
+    from empllm.simulate import transcript_style as ts
+
+    for grammar in (
+        ts.notes_grammar(lang),
+        ts.state_grammar(lang, can_end=True),
+        ts.state_grammar(lang, can_end=False),
+    ):
+        LlamaGrammar.from_string(grammar, verbose=False)

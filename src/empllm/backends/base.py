@@ -21,6 +21,9 @@ class GenerationSettings(BaseModel):
     top_p: float = Field(default=0.95, gt=0.0, le=1.0)
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # A GBNF grammar the output must match. In-process llama.cpp models honour it (constrained
+    # decoding); other backends ignore it, and callers parse and validate the output anyway.
+    grammar: str | None = None
 
 
 class Usage(BaseModel):

@@ -72,6 +72,7 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
         self._generator = self._load(logits_all=False)
         self._scorer = None  # loaded on the first loglikelihood call
+        self._grammars: dict[str, object] = {}  # GBNF text -> compiled LlamaGrammar
         template = self._generator.metadata.get("tokenizer.chat_template")
         self._chat_tuned = bool(template)
 
@@ -113,7 +114,20 @@ class LlamaCppBackend:
             top_p=gen.top_p,
             stop=list(stop) or None,
             seed=gen.seed,
+            grammar=self._grammar(gen.grammar),
         )
+
+    def _grammar(self, text: str | None):
+        if text is None:
+            return None
+        if text not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            try:
+                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+            except ValueError as exc:
+                raise BackendError(f"{self.spec}: invalid GBNF grammar: {exc}") from None
+        return self._grammars[text]
 
     def _prompt_and_stops(self, messages: list[Message], gen: GenerationSettings):
         return render_transcript(messages), transcript_stops(gen.stop)

@@ -38,6 +38,7 @@ class ClientAgent:
         gen: GenerationSettings,
         exemplars: list[Exemplar],
         attempts: int = 3,
+        constrain: bool = False,
     ):
         self.runtime = runtime
         self.persona = persona
@@ -45,6 +46,7 @@ class ClientAgent:
         self.gen = gen
         self.exemplars = exemplars
         self.attempts = attempts
+        self.constrain = constrain  # base models: grammar-constrained state lines where the backend can
         self.chat_style = runtime.capabilities.chat_tuned
         self.usage = UsageRecord()  # this agent's calls, for the session record
 
@@ -87,7 +89,8 @@ class ClientAgent:
             blocks = [client_view(ex.client_profile, ex.turns, ex.language) for ex in self.exemplars]
             blocks.append(client_view(profile, turns, lang))
             prompt = render("client_transcript", lang, blocks=blocks) + "\n" + primer
-            gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist")})
+            grammar = ts.state_grammar(lang, can_end=can_end) if self.constrain else None
+            gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist"), "grammar": grammar})
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))

@@ -41,6 +41,7 @@ class PsychologistAgent:
         gen: GenerationSettings,
         exemplars: list[Exemplar],
         attempts: int = 3,
+        constrain: bool = False,
     ):
         self.runtime = runtime
         self.language = language
@@ -48,6 +49,7 @@ class PsychologistAgent:
         self.gen = gen
         self.exemplars = exemplars
         self.attempts = attempts
+        self.constrain = constrain  # base models: grammar-constrained notes where the backend can
         self.chat_style = runtime.capabilities.chat_tuned
         self.usage = UsageRecord()  # this agent's calls, for the session record
 
@@ -133,7 +135,10 @@ class PsychologistAgent:
         else:
             primer = ts.notes_primer(lang)
             prompt = self._transcript(turns, plan) + "\n" + primer
-            gen = self._gen(seed_offset).model_copy(update={"stop": ts.stops(lang, next_speaker="client")})
+            gen = self._gen(seed_offset).model_copy(
+                update={"stop": ts.stops(lang, next_speaker="client"),
+                        "grammar": ts.notes_grammar(lang) if self.constrain else None}
+            )  # fmt: skip
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))

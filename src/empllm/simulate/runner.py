@@ -53,9 +53,13 @@ class SimulationConfig(BaseModel):
     plan_every: int = Field(default=4, ge=0)
     temperature: float = Field(default=0.8, ge=0)
     top_p: float = Field(default=0.95, gt=0, le=1)
-    max_tokens: int = Field(default=256, ge=16)
+    max_tokens: int = Field(default=320, ge=16)
     exemplars: int = Field(default=2, ge=0, description="few-shot sessions for base models")
     attempts: int = Field(default=3, ge=1, description="tries per turn before recording a parse failure")
+    # Grammar-constrained lines for base models on llama.cpp: every turn parses, but sampling under
+    # a grammar over Gemma's 262k-token vocabulary ran about 3x slower here, which cost more good
+    # sessions per hour than the parse failures it prevents (docs/performance.md). Off by default.
+    constrain: bool = Field(default=False, description="grammar-constrained lines for base models on llama.cpp")
 
 
 @dataclass
@@ -205,10 +209,10 @@ async def run_simulation(
             )
             shots = _pick_exemplars(exemplars[item.persona.language], config.exemplars, item.seed)
             client = ClientAgent(runtimes[config.client_model], item.persona, gen=gen, exemplars=shots,
-                                 attempts=config.attempts)  # fmt: skip
+                                 attempts=config.attempts, constrain=config.constrain)  # fmt: skip
             psychologist = PsychologistAgent(
                 runtimes[config.psychologist_model], language=item.persona.language, stance=config.stance,
-                gen=gen, exemplars=shots, attempts=config.attempts,
+                gen=gen, exemplars=shots, attempts=config.attempts, constrain=config.constrain,
             )  # fmt: skip
             try:
                 session = await run_session(session_id=item.session_id, client=client, psychologist=psychologist,

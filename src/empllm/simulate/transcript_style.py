@@ -151,3 +151,53 @@ def parse_client_output(primer: str, generated: str, lang: str) -> tuple[dict, s
     if fields.get("disclosed") in ("-", ""):
         fields["disclosed"] = []
     return fields, message, ended
+
+
+# -- grammars: the same line format as GBNF, for constrained decoding on llama.cpp -----------------
+
+
+def _lit(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _alternatives(values) -> str:
+    return " | ".join(_lit(v) for v in values)
+
+
+_COMMON_RULES = (
+    'score ::= "10" | [0-9]\n'
+    "text ::= [^|｜\\n]{1,160}\n"  # one field: no separators, no line breaks, bounded
+    "said ::= [^\\n]{1,600}\n"
+)
+
+
+def notes_grammar(lang: str) -> str:
+    """The rest of a notes line after the primer, then the counselor's reply line."""
+    from empllm.types import Emotion, RiskLevel, Strategy
+
+    lab = LABELS[lang]
+    kinds = {"emotion": "emotion", "intensity": "score", "risk_level": "risk", "strategy": "strategy"}
+    parts = []
+    for i, (field, label) in enumerate(lab.notes_keys):
+        prefix = " " if i == 0 else f" | {label}: "
+        parts.append(f"{_lit(prefix)} {kinds.get(field, 'text')}")
+    reply = _lit("\n" + lab.counselor + lab.colon)
+    return (
+        f"root ::= {' '.join(parts)} {reply} said {_lit(chr(10))}\n"
+        f"emotion ::= {_alternatives(e.value for e in Emotion)}\n"
+        f"risk ::= {_alternatives(r.value for r in RiskLevel)}\n"
+        f"strategy ::= {_alternatives(s.value for s in Strategy)}\n" + _COMMON_RULES
+    )
+
+
+def state_grammar(lang: str, *, can_end: bool) -> str:
+    """The rest of a state line after the primer, the client's message, and maybe the end marker."""
+    lab = LABELS[lang]
+    kinds = {"emotion_intensity": "score", "trust": "score"}
+    parts = []
+    for i, (field, label) in enumerate(lab.state_keys):
+        prefix = " " if i == 0 else f" | {label}: "
+        parts.append(f"{_lit(prefix)} {kinds.get(field, 'text')}")
+    message = _lit("\n" + lab.client + lab.colon)
+    ending = f" ({_lit(chr(10) + lab.end)})?" if can_end else ""
+    return f"root ::= {' '.join(parts)} {message} said{ending} {_lit(chr(10))}\n" + _COMMON_RULES
