@@ -293,6 +293,55 @@ def show(
         console.print(f"[dim]({len(found) - limit} more; use --limit or --session)[/dim]")
 
 
+@app.command()
+def curate(
+    source: Annotated[Path, typer.Argument(metavar="IN", help="A simulation run folder or sessions .jsonl file.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Output folder (kept sessions, decisions, curate.json).")],
+    judge: Annotated[
+        str | None, typer.Option(help="A chat-tuned model spec for the rubric judge (off by default).")
+    ] = None,
+    min_replies: Annotated[int, typer.Option(min=1)] = 2,
+    max_replies: Annotated[int, typer.Option(min=1)] = 30,
+    dedup_threshold: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="MinHash Jaccard for whole sessions.")
+    ] = 0.8,
+    no_safety: Annotated[bool, typer.Option("--no-safety", help="Skip the reply-safety filter.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="Judge calls in flight.")] = 4,
+    base_url: BaseUrlOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Keep the sessions worth training on; every drop is recorded with its reason. Resumable."""
+    from empllm.curate.pipeline import CurateConfig, run_curation
+    from empllm.runtime import build_runtime
+
+    state.quiet = state.quiet or quiet
+    config = CurateConfig(min_replies=min_replies, max_replies=max_replies, dedup_threshold=dedup_threshold,
+                          safety=not no_safety, judge=judge)  # fmt: skip
+
+    async def run():
+        runtime = build_runtime(judge, _settings(base_url=base_url), base_url=base_url) if judge else None
+        try:
+            return await run_curation(source, out, config, judge_runtime=runtime, concurrency=concurrency)
+        finally:
+            if runtime is not None:
+                await runtime.aclose()
+
+    summary = asyncio.run(run())
+    if state.quiet:
+        return
+    table = Table("", "sessions", title=f"curate {source} -> {out}")
+    table.add_row("in", str(summary.total))
+    for name in ("rules", "safety", "dedup", "judge"):
+        table.add_row(f"dropped by {name}", str(summary.dropped_by.get(name, 0)))
+    table.add_row("[bold]kept[/bold]", f"[bold]{summary.kept}[/bold]")
+    Console(stderr=True).print(table)
+    if summary.codes:
+        codes = Table("reason code", "sessions")
+        for code, n in summary.codes.most_common():
+            codes.add_row(code, str(n))
+        Console(stderr=True).print(codes)
+
+
 def main() -> None:
     try:
         app()

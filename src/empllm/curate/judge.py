@@ -1,0 +1,73 @@
+"""An optional rubric judge (any chat-tuned model): keep or drop, with issue codes."""
+
+from __future__ import annotations
+
+from empllm.backends.base import GenerationSettings
+from empllm.curate.decision import Issue
+from empllm.errors import EmpLLMError
+from empllm.prompts import render
+from empllm.runtime import Runtime
+from empllm.simulate.parsing import ParseError, parse_json_object
+from empllm.types import Message, Session
+
+JUDGE_CODES = ("think_reply_mismatch", "generic_reply", "premature_advice", "missed_emotion", "unsafe", "incoherent")
+
+
+def judge_transcript(session: Session) -> str:
+    lines = []
+    for turn in session.turns:
+        if turn.role == "client":
+            lines.append(f"Client: {turn.content}")
+        else:
+            c = turn.contemplation
+            if c is not None:
+                lines.append(f"[notes: {c.emotion.value} {c.intensity}/10; cause: {c.cause}; appraisal: {c.appraisal}; "
+                             f"need: {c.unmet_need}; risk: {c.risk_level.value}; strategy: {c.strategy.value}; "
+                             f"why: {c.rationale}]")  # fmt: skip
+            lines.append(f"Counselor: {turn.content}")
+    return "\n".join(lines)
+
+
+def parse_verdict(text: str) -> tuple[bool, list[str]]:
+    # the reasoning comes first; the verdict is the last JSON object in the answer
+    start = text.rfind('{"keep"')
+    data = parse_json_object(text[start:] if start >= 0 else text)
+    keep = data.get("keep")
+    if not isinstance(keep, bool):
+        keep = str(keep).strip().lower()
+        if keep not in {"true", "false"}:
+            raise ParseError("the verdict has no true/false 'keep'")
+        keep = keep == "true"
+    issues = data.get("issues") or []
+    if isinstance(issues, str):
+        issues = [issues]
+    return keep, [str(i).strip() for i in issues if str(i).strip()]
+
+
+class SessionJudge:
+    def __init__(self, runtime: Runtime, attempts: int = 2):
+        if not runtime.capabilities.chat_tuned:
+            raise EmpLLMError(f"--judge {runtime.spec} is a base model; a rubric judge needs a chat-tuned model")
+        self.runtime = runtime
+        self.attempts = attempts
+        self.gen = GenerationSettings(max_tokens=400, temperature=0.0)
+
+    async def check(self, session: Session) -> list[Issue]:
+        prompt = render("judge_session", session.language, transcript=judge_transcript(session))
+        last = ""
+        for attempt in range(self.attempts):
+            done = await self.runtime.chat([Message(role="user", content=prompt)], self.gen, sample_index=attempt)
+            try:
+                keep, codes = parse_verdict(done.text)
+            except ParseError as exc:
+                last = f"{exc}: {done.text[-200:]!r}"
+                continue
+            known = [c for c in codes if c in JUDGE_CODES]
+            unknown = [c for c in codes if c not in JUDGE_CODES]
+            if keep:
+                return []
+            issues = [Issue(filter="judge", code=c) for c in known]
+            if unknown or not issues:
+                issues.append(Issue(filter="judge", code="judge_other", detail=", ".join(unknown) or "dropped"))
+            return issues
+        return [Issue(filter="judge", code="judge_unparseable", detail=last)]

@@ -1,0 +1,168 @@
+"""`empllm curate IN OUT`: rules -> safety -> near-duplicates (in input order), then the optional
+judge (concurrently) -> OUT/sessions.jsonl (kept), OUT/decisions.jsonl (every session, with its
+reasons), OUT/curate.json (config, input hash, funnel). Resumable; never touches its input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from empllm import __version__
+from empllm.curate.decision import Decision, Issue
+from empllm.curate.dedup import NearDuplicateFilter
+from empllm.curate.judge import SessionJudge
+from empllm.curate.reply_safety import check_reply_safety
+from empllm.curate.rules import RuleLimits, check_rules
+from empllm.errors import EmpLLMError
+from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
+from empllm.runtime import Runtime
+from empllm.session_view import load_sessions, session_files
+from empllm.types import RiskLevel, Session
+
+STAGE_A = ("rules", "safety", "dedup")  # cheap, in order; the judge runs after
+
+
+class CurateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_replies: int = Field(default=2, ge=1)
+    max_replies: int = Field(default=30, ge=1)
+    min_reply_chars: int = Field(default=4, ge=1)
+    max_reply_chars: int = Field(default=800, ge=10)
+    dedup_threshold: float = Field(default=0.8, gt=0, le=1)
+    reply_dedup_threshold: float = Field(default=0.9, gt=0, le=1)
+    safety: bool = True
+    judge: str | None = None
+
+
+@dataclass
+class CurateSummary:
+    total: int
+    kept: int = 0
+    dropped_by: Counter = field(default_factory=Counter)  # the first filter that dropped a session
+    codes: Counter = field(default_factory=Counter)  # every issue code found
+    already_done: int = 0
+
+
+def _input_hash(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(p.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _persona_risks(in_path: Path) -> dict[str, RiskLevel]:
+    """Risk levels of the personas the run used (from its run.json), so the safety filter knows
+    which sessions were at risk even where no contemplation flagged it."""
+    from empllm.simulate.runner import load_persona_source
+
+    run_file = (in_path if in_path.is_dir() else in_path.parent) / "run.json"
+    try:
+        source = json.loads(run_file.read_text())["config"]["personas"]
+        return {p.id: p.risk_level for p in load_persona_source(source)}
+    except (OSError, ValueError, KeyError, EmpLLMError):
+        return {}
+
+
+def _first_filter(issues: list[Issue]) -> str | None:
+    order = [*STAGE_A, "judge"]
+    return min((i.filter for i in issues), key=order.index, default=None)
+
+
+async def run_curation(
+    in_path: Path, out_dir: Path, config: CurateConfig, *, judge_runtime: Runtime | None = None,
+    concurrency: int = 4, on_progress=None,
+) -> CurateSummary:  # fmt: skip
+    inputs = session_files(in_path)
+    sessions = load_sessions(in_path)
+    if not sessions:
+        raise EmpLLMError(f"{in_path} holds no sessions")
+    if out_dir.resolve() in {p.parent.resolve() for p in inputs}:
+        raise EmpLLMError("OUT must be a different folder from IN (curate never modifies its input)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta_file = out_dir / "curate.json"
+    meta = {"config": config.model_dump(), "input": [str(p) for p in inputs], "input_hash": _input_hash(inputs)}
+    if meta_file.is_file():
+        old = json.loads(meta_file.read_text())
+        if (old.get("config"), old.get("input_hash")) != (meta["config"], meta["input_hash"]):
+            raise EmpLLMError(f"{out_dir} holds a curation of other input or settings; use another OUT")
+
+    decisions_path, kept_path = out_dir / "decisions.jsonl", out_dir / "sessions.jsonl"
+    for p in (decisions_path, kept_path):
+        repair_torn_tail(p)
+    decided = {
+        d["id"]: Decision.model_validate(d) for d in (read_jsonl(decisions_path) if decisions_path.is_file() else [])
+    }
+    kept_ids = {r["id"] for r in (read_jsonl(kept_path) if kept_path.is_file() else [])}
+    summary = CurateSummary(total=len(sessions), already_done=len(decided))
+    risks = _persona_risks(in_path)
+    limits = RuleLimits(config.min_replies, config.max_replies, config.min_reply_chars, config.max_reply_chars)
+    dedup = NearDuplicateFilter(config.dedup_threshold, config.reply_dedup_threshold)
+    judge = SessionJudge(judge_runtime) if judge_runtime is not None else None
+
+    with JsonlAppender(decisions_path) as decisions_out, JsonlAppender(kept_path) as kept_out:
+
+        def record(session: Session, issues: list[Issue]) -> None:
+            decision = Decision(id=session.id, kept=not issues, issues=issues)
+            decisions_out.write(decision.model_dump(mode="json"))  # the decision first: see reconcile below
+            if decision.kept:
+                kept_out.write(session.model_dump(mode="json"))
+                kept_ids.add(session.id)
+            _count(summary, decision)
+            if on_progress:
+                on_progress(summary)
+
+        pending: list[Session] = []
+        for session in sessions:  # stage A, in input order (dedup keeps the first of near-duplicates)
+            if session.id in decided:
+                done = decided[session.id]
+                if not any(i.filter in STAGE_A for i in done.issues):
+                    dedup.remember(session)
+                if done.kept and session.id not in kept_ids:  # killed between the two writes
+                    kept_out.write(session.model_dump(mode="json"))
+                    kept_ids.add(session.id)
+                _count(summary, done)
+                continue
+            issues = check_rules(session, limits)
+            if config.safety:
+                issues += check_reply_safety(session, risks.get(session.persona_id))
+            issues += dedup.check(session)
+            if issues or judge is None:
+                record(session, issues)
+            else:
+                pending.append(session)
+            if not issues:
+                dedup.remember(session)
+
+        gate = asyncio.Semaphore(concurrency)
+
+        async def judged(session: Session) -> None:
+            async with gate:
+                issues = await judge.check(session)
+            record(session, issues)
+
+        await asyncio.gather(*(judged(s) for s in pending))
+
+    meta.update(
+        summary={"total": summary.total, "kept": summary.kept, "dropped_by": dict(summary.dropped_by),
+                 "codes": dict(summary.codes)},
+        empllm_version=__version__, updated=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
+    meta_file.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def _count(summary: CurateSummary, decision: Decision) -> None:
+    if decision.kept:
+        summary.kept += 1
+    else:
+        summary.dropped_by[_first_filter(decision.issues)] += 1
+    summary.codes.update({i.code for i in decision.issues})  # once per session
