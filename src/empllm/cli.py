@@ -342,6 +342,26 @@ def curate(
         Console(stderr=True).print(codes)
 
 
+@app.command()
+def export(
+    source: Annotated[Path, typer.Argument(metavar="IN", help="Curated sessions: a curate folder or .jsonl file.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Output folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="openai, sharegpt, alpaca or hf")] = "openai",
+    contemplation: Annotated[str, typer.Option(help="drop, think (<think>…</think>) or field (reasoning)")] = "think",
+    validation: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of personas held out.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the persona split.")] = 0,
+    name: Annotated[str, typer.Option(help="Dataset name in dataset_info.json.")] = "empllm",
+    quiet: QuietOpt = False,
+) -> None:
+    """Write training data from sessions, split by persona, with a dataset card."""
+    from empllm.export import export_dataset
+
+    info = export_dataset(source, out, fmt=fmt, mode=contemplation, validation=validation, seed=seed, name=name)
+    if not (state.quiet or quiet):
+        sys.stderr.write(f"wrote {out}: {info['sessions']} sessions ({info['format']}, contemplation "
+                         f"{info['contemplation']}), dataset card {out / 'README.md'}\n")  # fmt: skip
+
+
 def main() -> None:
     try:
         app()
