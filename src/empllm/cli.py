@@ -362,6 +362,45 @@ def export(
                          f"{info['contemplation']}), dataset card {out / 'README.md'}\n")  # fmt: skip
 
 
+@app.command("train")
+def train_command(
+    data: Annotated[Path, typer.Argument(help="`empllm export --format openai|hf` folder, or an OpenAI JSONL file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: adapter, checkpoints, train_summary.json.")],
+    base: Annotated[str, typer.Option(help="Base model: hf:gemma-3-270m (the embedded weights) or hf:PATH.")] = (
+        "hf:gemma-3-270m"
+    ),
+    contemplation: Annotated[
+        str, typer.Option(help="think: learn to contemplate first; drop: replies only.")
+    ] = "think",
+    full: Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")] = False,
+    max_steps: Annotated[int, typer.Option(min=1)] = 30,
+    batch_size: Annotated[int, typer.Option(min=1)] = 4,
+    grad_accum: Annotated[int, typer.Option(min=1)] = 1,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 2e-4,
+    max_length: Annotated[int, typer.Option(min=32, help="Tokens per example (longer ones are cut).")] = 512,
+    lora_r: Annotated[int, typer.Option(min=1)] = 8,
+    seed: Annotated[int, typer.Option()] = 0,
+    merge: Annotated[bool, typer.Option("--merge", help="Also write merged weights to OUT/merged.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fine-tune a base model on EmpLLM data (TRL SFT + LoRA, loss on replies only). Resumable."""
+    from empllm.train.sft import TrainConfig, train
+
+    state.quiet = state.quiet or quiet
+    if contemplation not in ("think", "drop"):
+        raise EmpLLMError(f"--contemplation {contemplation!r}: expected think or drop")
+    config = TrainConfig(base=base, contemplation=contemplation, full=full, max_steps=max_steps, batch_size=batch_size,
+                         grad_accum=grad_accum, learning_rate=learning_rate, max_length=max_length, lora_r=lora_r,
+                         seed=seed)  # fmt: skip
+    summary = train(data, out, config, settings=_settings(), merge=merge, quiet=state.quiet)
+    if not state.quiet:
+        sys.stderr.write(
+            f"trained {summary['steps']} steps, loss {summary['loss_curve'][0]['loss']:.3f} -> "
+            f"{summary['loss_curve'][-1]['loss']:.3f}, {summary['tokens_per_s']} tokens/s; "
+            f"use it as --model {summary['adapter_spec']}\n"
+        )
+
+
 def main() -> None:
     try:
         app()

@@ -90,6 +90,11 @@ class HFBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._lock = threading.Lock()
         self._max_context = getattr(self.model.config, "max_position_embeddings", None)
+        # A model fine-tuned on Gemma's turn format ends its reply with <end_of_turn>, not <eos>.
+        self._eos_ids = [self.tokenizer.eos_token_id]
+        template = getattr(self.tokenizer, "chat_template", None) or ""
+        if "<end_of_turn>" in template:
+            self._eos_ids.append(self.tokenizer.convert_tokens_to_ids("<end_of_turn>"))
         # transformers 5 renamed `past_key_values` to `cache` (argument and output field).
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         self._cache_arg = "cache" if "cache" in inspect.signature(type(base).forward).parameters else "past_key_values"
@@ -122,6 +127,7 @@ class HFBackend:
             max_new_tokens=gen.max_tokens,
             do_sample=gen.temperature > 0,
             pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self._eos_ids,
         )
         if gen.temperature > 0:
             kwargs.update(temperature=gen.temperature, top_p=gen.top_p)

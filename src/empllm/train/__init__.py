@@ -1,0 +1,1 @@
+"""Supervised fine-tuning (TRL SFTTrainer + PEFT LoRA) on exported EmpLLM data."""

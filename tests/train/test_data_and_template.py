@@ -1,0 +1,71 @@
+import json
+
+import pytest
+
+from empllm.errors import EmpLLMError
+from empllm.train.chat_template import GEMMA_TURN_TEMPLATE, ensure_chat_template
+from empllm.train.data import load_training_data
+
+ROW = {"messages": [
+    {"role": "user", "content": "I can't sleep."},
+    {"role": "assistant", "content": "<think>\nemotion: anxiety\n</think>\n\nThat sounds exhausting."},
+    {"role": "user", "content": "Yes."},
+    {"role": "assistant", "content": "What keeps you up?", "reasoning": "emotion: fear"},
+]}  # fmt: skip
+
+
+def write(tmp_path, rows, name="d.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_think_keeps_and_drop_strips_the_contemplation(tmp_path):
+    path = write(tmp_path, [ROW])
+    think = load_training_data(path, "think")["train"][0]["messages"]
+    assert (
+        think[1]["content"].startswith("<think>\nemotion: anxiety\n</think>") and "That sounds" in think[1]["content"]
+    )
+    assert think[3]["content"] == "<think>\nemotion: fear\n</think>\n\nWhat keeps you up?"  # reasoning field rendered
+    drop = load_training_data(path, "drop")["train"][0]["messages"]
+    assert drop[1]["content"] == "That sounds exhausting." and drop[3] == {
+        "role": "assistant",
+        "content": "What keeps you up?",
+    }
+
+
+@pytest.mark.parametrize(
+    "rows,fragment",
+    [([], "no training conversations"), ([{"text": "hi"}], "OpenAI fine-tuning format"),
+     ([{"messages": [{"role": "user", "content": "hi"}]}], "no assistant message"),
+     ([{"messages": [{"role": "robot", "content": "hi"}]}], "role system/user/assistant")],
+)  # fmt: skip
+def test_bad_data_is_a_clear_error(tmp_path, rows, fragment):
+    with pytest.raises(EmpLLMError, match=fragment):
+        load_training_data(write(tmp_path, rows), "think")
+
+
+def test_not_json_and_missing_folder(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{nope\n")
+    with pytest.raises(EmpLLMError, match="line 1: not valid JSON"):
+        load_training_data(bad, "think")
+    with pytest.raises(EmpLLMError, match="export"):
+        load_training_data(tmp_path, "think")
+
+
+def test_gemma_template_marks_only_assistant_text_for_training():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.WordLevel({"[UNK]": 0, "<bos>": 1}, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, bos_token="<bos>", unk_token="[UNK]")
+    assert ensure_chat_template(tok) and tok.chat_template == GEMMA_TURN_TEMPLATE
+    assert not ensure_chat_template(tok)  # an existing template is kept
+    msgs = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"}]  # fmt: skip
+    text = tok.apply_chat_template(msgs, tokenize=False)
+    assert text == "<bos><start_of_turn>user\nBe kind.\n\nhi<end_of_turn>\n<start_of_turn>model\nhello<end_of_turn>\n"
+    out = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    assert any(out["assistant_masks"]) and not all(out["assistant_masks"])
