@@ -44,6 +44,7 @@ trainer = SFTTrainer(
         include_num_input_tokens_seen=True,
         disable_tqdm=True,
         seed=0,
+        bf16=False,  # a CPU run (bf16 needs a GPU)
     ),  # fmt: skip
     train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in rows]),
     processing_class=tokenizer,
