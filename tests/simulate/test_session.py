@@ -100,3 +100,24 @@ async def test_base_model_transcript_style(tmp_path, lang):
     assert s.plans[0].goals == ["Listen", "Explore"]
     assert s.turns[1].contemplation.strategy == Strategy.question and s.turns[1].content
     assert s.turns[2].client_state.trust == 4 and s.turns[2].content in {"They let me go.", "我被裁了。"}
+
+
+async def test_base_model_notes_missing_fields_are_completed_by_continuation(tmp_path):
+    script = {"chat_tuned": False, "match": [
+        {"regex": r"Plan: $", "reply": "Listen; Explore"},
+        {"regex": r"Notes: emotion:$", "reply": " sadness | intensity: 6 | cause: lost job\nCounselor: What happened?"},
+        {"regex": r"\| appraisal:$", "reply": " feels useless | need: respect | risk: none | strategy: question | why: learn more"},
+        {"regex": r"State: intensity:$", "reply": " 5 | trust: 4 | reaction: ok | disclosed: -\nClient: They let me go.\n[Session ends]"},
+    ]}  # fmt: skip
+    spec = f"scripted:{write_yaml(tmp_path / 'base.yaml', script)}"
+    client, psych = agents(spec, spec, lang="en", shots=1)
+    s = await run_session(session_id="r", client=client, psychologist=psych, limits=TurnLimits(1, 2, 0), record=RECORD)
+    assert s.outcome == "client_ended", s.errors
+    c = s.turns[1].contemplation
+    assert (c.cause, c.appraisal, c.strategy, s.turns[1].content) == (
+        "lost job",
+        "feels useless",
+        Strategy.question,
+        "What happened?",
+    )
+    assert psych.usage.calls == 3  # plan, the turn, one continuation

@@ -16,7 +16,8 @@ EMPLLM = str(Path(sys.executable).parent / "empllm")
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_short_embedded_run_writes_well_formed_sessions(tmp_path, model_cache_dir, lang):
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(model_cache_dir), "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(model_cache_dir), "EMPLLM_USE_CACHE": "false", "HF_HUB_OFFLINE": "1",
+           "COLUMNS": "200"}  # fmt: skip
     out = tmp_path / "run"
     args = [EMPLLM, "simulate", "--sessions", "1", "--language", lang, "--out", str(out), "--max-turns", "2",
             "--min-turns", "1", "--seed", "3"]  # fmt: skip

@@ -141,7 +141,8 @@ class PsychologistAgent:
             )  # fmt: skip
 
             async def ask(attempt: int) -> str:
-                return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
+                text = self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
+                return await self._finish_notes(prompt, primer, text, gen, attempt)
 
             def parse(text: str) -> tuple[Contemplation, str]:
                 fields, reply = ts.parse_psychologist_output(primer, text, lang)
@@ -149,3 +150,26 @@ class PsychologistAgent:
 
         (contemplation, reply), raw = await generate_parsed(ask, parse, self.attempts, "psychologist turn")
         return Turn(role="psychologist", content=reply, contemplation=contemplation)
+
+    async def _finish_notes(self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int) -> str:
+        """A small base model often skips the later notes fields and jumps to its reply. Ask it to
+        continue the line from the first missing field (at most twice), and for the reply when it
+        wrote none; returns the completed output in the same shape as a one-call answer."""
+        lang, lab = self.language, ts.LABELS[self.language]
+        fields, reply = ts.notes_fields(primer, text, lang)
+        if not fields or not ts.missing_note_labels(fields, lang):
+            return text  # nothing usable to build on, or nothing missing
+        line_gen = gen.model_copy(update={"stop": ("\n",), "max_tokens": 160, "grammar": None})
+        before = prompt[: len(prompt) - len(primer)]  # the transcript up to the notes line
+        for _ in range(2):
+            missing = ts.missing_note_labels(fields, lang)
+            if not missing:
+                break
+            stem = ts.notes_text_from_fields(fields, lang) + f" | {missing[0]}:"
+            more = self._count(await self.runtime.complete(before + stem, line_gen, sample_index=attempt))
+            fields, _ = ts.notes_fields("", stem + more, lang)
+        notes_line = ts.notes_text_from_fields(fields, lang)
+        if not reply:
+            reply_prompt = before + notes_line + "\n" + lab.counselor + lab.colon
+            reply = self._count(await self.runtime.complete(reply_prompt, line_gen, sample_index=attempt)).strip()
+        return notes_line[len(primer) :] + "\n" + lab.counselor + lab.colon + (reply or "")

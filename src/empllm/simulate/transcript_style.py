@@ -201,3 +201,26 @@ def state_grammar(lang: str, *, can_end: bool) -> str:
     message = _lit("\n" + lab.client + lab.colon)
     ending = f" ({_lit(chr(10) + lab.end)})?" if can_end else ""
     return f"root ::= {' '.join(parts)} {message} said{ending} {_lit(chr(10))}\n" + _COMMON_RULES
+
+
+def notes_fields(primer: str, generated: str, lang: str) -> tuple[dict[str, str], str | None]:
+    """The notes fields a base model wrote (by Contemplation field name, in order) and its reply
+    line if it wrote one; unlike parse_psychologist_output this never raises."""
+    lab = LABELS[lang]
+    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
+    head, reply, _ = _split_at_speaker(lines, lab.counselor)
+    notes_text = _strip_label(head, lab.notes) or ""
+    keys = {label: field for field, label in lab.notes_keys}
+    fields = {keys.get(k, k): v for k, v in parse_kv_line(notes_text).items() if v.strip()}
+    return fields, reply
+
+
+def notes_text_from_fields(fields: dict[str, str], lang: str) -> str:
+    """`Notes: k: v | k: v ...` for the fields present, in the canonical order."""
+    lab = LABELS[lang]
+    parts = [f"{label}: {_one_line(fields[field])}" for field, label in lab.notes_keys if field in fields]
+    return lab.notes + lab.colon + " | ".join(parts)
+
+
+def missing_note_labels(fields: dict[str, str], lang: str) -> list[str]:
+    return [label for field, label in LABELS[lang].notes_keys if field not in fields]
