@@ -27,7 +27,7 @@ from empllm.backends.base import Capabilities, Completion, GenerationSettings, U
 from empllm.backends.transcript import render_transcript
 from empllm.errors import BackendError, BackendUnavailable, CapabilityError
 from empllm.types import Message
-from empllm.yaml_io import YAMLError, load_yaml
+from empllm.yaml_io import parse_yaml
 
 
 class MatchRule(BaseModel):
@@ -68,12 +68,7 @@ def load_script(path: Path) -> Script:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         return _script_from_jsonl(path, text)
-    try:
-        data = load_yaml(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise BackendUnavailable(f"scripted file {path}{where}: not valid YAML") from None
+    data = parse_yaml(text, f"scripted file {path}", BackendUnavailable)
     if not isinstance(data, dict):
         raise BackendUnavailable(f"scripted file {path}: expected a mapping with 'replies', 'match' or 'default'")
     try:

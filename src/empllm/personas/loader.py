@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from empllm.errors import EmpLLMError
 from empllm.types import Persona
-from empllm.yaml_io import YAMLError, load_yaml
+from empllm.yaml_io import parse_yaml
 
 BUILTIN_DIR = "builtin"
 
@@ -33,12 +33,7 @@ def _rows(path: Path) -> list[tuple[str, object]]:
                 except json.JSONDecodeError as exc:
                     raise EmpLLMError(f"persona file {path} line {lineno}: not valid JSON ({exc.msg})") from None
         return rows
-    try:
-        data = load_yaml(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise EmpLLMError(f"persona file {path}{where}: not valid YAML") from None
+    data = parse_yaml(text, f"persona file {path}")
     if isinstance(data, dict) and "personas" in data:
         data = data["personas"]
     if not isinstance(data, list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from empllm.backends.base import Completion
+from empllm.backends.base import Completion, GenerationSettings
 from empllm.simulate.parsing import ParseError
 from empllm.types import UsageRecord
 
@@ -45,3 +45,22 @@ def count_usage(record: UsageRecord, done: Completion) -> str:
         record.completion_tokens += done.usage.completion_tokens
         record.wall_s += done.usage.wall_s
     return done.text
+
+
+class ModelAgent:
+    """What the client and psychologist agents share: a runtime, sampling settings, few-shot
+    exemplars (base models), bounded retries, and the usage their calls add up to."""
+
+    def __init__(
+        self, runtime, *, gen: GenerationSettings, exemplars: list, attempts: int = 3, constrain: bool = False
+    ):
+        self.runtime = runtime
+        self.gen = gen
+        self.exemplars = exemplars
+        self.attempts = attempts
+        self.constrain = constrain  # base models: grammar-constrained lines where the backend can
+        self.chat_style = runtime.capabilities.chat_tuned
+        self.usage = UsageRecord()  # this agent's calls, for the session record
+
+    def _count(self, done: Completion) -> str:
+        return count_usage(self.usage, done)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from empllm.backends.base import GenerationSettings
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.agent_output import count_usage, generate_parsed
-from empllm.simulate.exemplars import Exemplar
+from empllm.simulate.agent_output import ModelAgent, generate_parsed
 from empllm.simulate.parsing import ParseError, parse_client_state, parse_json_object
-from empllm.types import ClientState, Message, Persona, Turn, UsageRecord
+from empllm.types import ClientState, Message, Persona, Turn
 
 
 def client_view(profile: str, turns, lang: str) -> str:
@@ -29,29 +27,11 @@ def initial_state(persona: Persona) -> ClientState:
     return ClientState(emotion_intensity=persona.starting_intensity, trust=persona.starting_trust)
 
 
-class ClientAgent:
-    def __init__(
-        self,
-        runtime: Runtime,
-        persona: Persona,
-        *,
-        gen: GenerationSettings,
-        exemplars: list[Exemplar],
-        attempts: int = 3,
-        constrain: bool = False,
-    ):
-        self.runtime = runtime
+class ClientAgent(ModelAgent):
+    def __init__(self, runtime: Runtime, persona: Persona, **agent_settings):
+        super().__init__(runtime, **agent_settings)
         self.persona = persona
         self.language = persona.language
-        self.gen = gen
-        self.exemplars = exemplars
-        self.attempts = attempts
-        self.constrain = constrain  # base models: grammar-constrained state lines where the backend can
-        self.chat_style = runtime.capabilities.chat_tuned
-        self.usage = UsageRecord()  # this agent's calls, for the session record
-
-    def _count(self, done) -> str:
-        return count_usage(self.usage, done)
 
     def opening(self) -> Turn:
         """The first message is the card's own opening line: every session starts in character."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from empllm.errors import EmpLLMError
 from empllm.types import ClientState, Contemplation, Language, Stance
-from empllm.yaml_io import YAMLError, load_yaml
+from empllm.yaml_io import parse_yaml
 
 
 class ExemplarTurn(BaseModel):
@@ -56,11 +56,7 @@ class Exemplar(BaseModel):
 
 
 def load_exemplars(path: Path) -> list[Exemplar]:
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise EmpLLMError(f"exemplar file {path}{f' line {mark.line + 1}' if mark else ''}: not valid YAML") from None
+    data = parse_yaml(path.read_text(encoding="utf-8"), f"exemplar file {path}")
     if not isinstance(data, list):
         raise EmpLLMError(f"exemplar file {path}: expected a list of exemplars")
     out = []

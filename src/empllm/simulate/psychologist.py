@@ -10,10 +10,9 @@ from empllm.backends.base import GenerationSettings
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.agent_output import count_usage, generate_parsed
-from empllm.simulate.exemplars import Exemplar
+from empllm.simulate.agent_output import ModelAgent, generate_parsed
 from empllm.simulate.parsing import ParseError, parse_contemplation, parse_json_object
-from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn, UsageRecord
+from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn
 
 
 def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
@@ -31,30 +30,11 @@ def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
     return "\n".join(lines)
 
 
-class PsychologistAgent:
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        language: str,
-        stance: Stance,
-        gen: GenerationSettings,
-        exemplars: list[Exemplar],
-        attempts: int = 3,
-        constrain: bool = False,
-    ):
-        self.runtime = runtime
+class PsychologistAgent(ModelAgent):
+    def __init__(self, runtime: Runtime, *, language: str, stance: Stance, **agent_settings):
+        super().__init__(runtime, **agent_settings)
         self.language = language
         self.stance = stance
-        self.gen = gen
-        self.exemplars = exemplars
-        self.attempts = attempts
-        self.constrain = constrain  # base models: grammar-constrained notes where the backend can
-        self.chat_style = runtime.capabilities.chat_tuned
-        self.usage = UsageRecord()  # this agent's calls, for the session record
-
-    def _count(self, done) -> str:
-        return count_usage(self.usage, done)
 
     # -- the conversation as this agent sees it -------------------------------------------------
     def _messages(self, turns: list[Turn], plan: SessionPlan | None) -> list[Message]:

@@ -3,11 +3,11 @@ with the contemplation kept as `<think>…</think>` or dropped."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, split_think
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import read_jsonl
 
 
 def _conversation(messages: list[dict], mode: str, where: str) -> list[dict]:
@@ -28,16 +28,10 @@ def _conversation(messages: list[dict], mode: str, where: str) -> list[dict]:
 
 def _jsonl_rows(path: Path) -> list[dict]:
     rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EmpLLMError(f"{path} line {lineno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not isinstance(row.get("messages"), list):
-            raise EmpLLMError(f'{path} line {lineno}: expected {{"messages": [...]}} (OpenAI fine-tuning format)')
-        rows.append({"messages": row["messages"], "_where": f"{path} line {lineno}"})
+    for i, row in enumerate(read_jsonl(path), 1):
+        if not isinstance(row.get("messages"), list):
+            raise EmpLLMError(f'{path} record {i}: expected {{"messages": [...]}} (OpenAI fine-tuning format)')
+        rows.append({"messages": row["messages"], "_where": f"{path} record {i}"})
     return rows
 
 
