@@ -1,0 +1,27 @@
+"""Check EmpTest item files: schema, canary, gold positions, artifact baselines.
+
+python scripts/check_items.py src/empllm/bench/items/perceive.en.jsonl [...]
+"""
+
+import sys
+from pathlib import Path
+
+from empllm.bench.items import artifact_baselines, gold_positions, load_mc_items
+from empllm.errors import EmpLLMError
+
+ok = True
+for name in sys.argv[1:]:
+    try:
+        items = load_mc_items(Path(name))
+    except EmpLLMError as exc:
+        print(f"INVALID {exc}")
+        ok = False
+        continue
+    base = artifact_baselines(items)
+    flags = [k for k in ("longest_option", "most_overlap", "most_positive") if abs(base[k] - base["chance"]) > 10]
+    print(
+        f"{name}: {len(items)} items; gold positions {gold_positions(items)}; {base}"
+        + (f"  ARTIFACT: {', '.join(flags)} more than 10 points from chance" if flags else "  baselines ok")
+    )
+    ok = ok and not flags
+sys.exit(0 if ok else 1)

@@ -1,0 +1,1 @@
+"""EmpTest: a benchmark of empathy and emotional intelligence (items, tasks, scorers, report)."""

@@ -1,0 +1,109 @@
+"""EmpTest items: the schema, the loader, and the artifact baselines the audit checks.
+
+Item files are `items/<subtask>.<language>.jsonl`. The first line of each file is the canary
+record {"canary": CANARY}; every other line is one item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from empllm.errors import EmpLLMError
+from empllm.types import Language
+
+CANARY = "EMPTEST CANARY 6b1e0d4c-2f57-4a8e-9c31-empllm: not for training data"
+MCSubtask = Literal["perceive", "understand", "manage", "respond_mc", "safety"]
+
+
+class MCItem(BaseModel):
+    """A multiple-choice item: a situation, a question, 4-6 options, one gold answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z_]+-(en|zh)-\d{3}$")
+    language: Language
+    subtask: MCSubtask
+    scenario: str = Field(min_length=20)
+    question: str = Field(min_length=5)
+    options: list[str] = Field(min_length=4, max_length=6)
+    gold: int = Field(ge=0)
+    rationale: str = Field(min_length=10)
+    source: str = "written for EmpTest"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MCItem:
+        if self.gold >= len(self.options):
+            raise ValueError(f"gold {self.gold} is not an option index (0..{len(self.options) - 1})")
+        if len({o.strip() for o in self.options}) != len(self.options):
+            raise ValueError("options repeat")
+        if not self.id.startswith(f"{self.subtask}-{self.language}-"):
+            raise ValueError(f"id {self.id} should start with {self.subtask}-{self.language}-")
+        return self
+
+
+def load_mc_items(path: Path) -> list[MCItem]:
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if not lines or json.loads(lines[0]).get("canary") != CANARY:
+        raise EmpLLMError(f'{path}: the first line must be the canary record {{"canary": "{CANARY}"}}')
+    items, seen = [], set()
+    for lineno, line in enumerate(lines[1:], 2):
+        try:
+            item = MCItem.model_validate_json(line)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise EmpLLMError(
+                f"{path} line {lineno}: {'.'.join(map(str, err['loc'])) or 'item'}: {err['msg']}"
+            ) from None
+        if item.id in seen:
+            raise EmpLLMError(f"{path} line {lineno}: duplicate id {item.id}")
+        seen.add(item.id)
+        items.append(item)
+    return items
+
+
+# -- artifact baselines: a model that only looks at surface features must score near chance ------
+
+_WORD = re.compile(r"[A-Za-z']+|[\u4e00-\u9fff]")
+POSITIVE = {
+    "en": {"good", "great", "happy", "glad", "love", "wonderful", "hope", "better", "positive", "proud", "amazing",
+           "grateful", "calm", "joy", "excited", "support", "care", "understand", "safe", "together"},
+    "zh": {"好", "棒", "乐", "爱", "喜", "希", "望", "感", "谢", "安", "暖", "支", "持", "理", "解", "陪", "开", "心"},
+}  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _pick(scores: list[float]) -> int:
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def artifact_baselines(items: list[MCItem]) -> dict[str, float]:
+    """Accuracy (%) of surface heuristics, and chance (%), over the items."""
+    if not items:
+        return {}
+    longest = overlap = positive = 0
+    for it in items:
+        longest += _pick([len(o) for o in it.options]) == it.gold
+        context = set(_words(it.scenario + " " + it.question))
+        overlap += _pick([len(context & set(_words(o))) for o in it.options]) == it.gold
+        lexicon = POSITIVE[it.language]
+        positive += _pick([sum(w in lexicon for w in _words(o)) for o in it.options]) == it.gold
+    n = len(items)
+    return {
+        "chance": round(100 * sum(1 / len(it.options) for it in items) / n, 1),
+        "longest_option": round(100 * longest / n, 1),
+        "most_overlap": round(100 * overlap / n, 1),
+        "most_positive": round(100 * positive / n, 1),
+    }
+
+
+def gold_positions(items: list[MCItem]) -> dict[int, int]:
+    return dict(sorted(Counter(it.gold for it in items).items()))
