@@ -106,7 +106,9 @@ async def test_base_model_notes_missing_fields_are_completed_by_continuation(tmp
     script = {"chat_tuned": False, "match": [
         {"regex": r"Plan: $", "reply": "Listen; Explore"},
         {"regex": r"Notes: emotion:$", "reply": " sadness | intensity: 6 | cause: lost job\nCounselor: What happened?"},
-        {"regex": r"\| appraisal:$", "reply": " feels useless | need: respect | risk: none | strategy: question | why: learn more"},
+        {"regex": r"\| appraisal:$", "reply": " feels useless | need: (the model runs on)"},
+        {"regex": r"\| need:$", "reply": " respect"}, {"regex": r"\| risk:$", "reply": " none"},
+        {"regex": r"\| strategy:$", "reply": " question"}, {"regex": r"\| why:$", "reply": " learn more"},
         {"regex": r"State: intensity:$", "reply": " 5 | trust: 4 | reaction: ok | disclosed: -\nClient: They let me go.\n[Session ends]"},
     ]}  # fmt: skip
     spec = f"scripted:{write_yaml(tmp_path / 'base.yaml', script)}"
@@ -120,4 +122,5 @@ async def test_base_model_notes_missing_fields_are_completed_by_continuation(tmp
         Strategy.question,
         "What happened?",
     )
-    assert psych.usage.calls == 3  # plan, the turn, one continuation
+    assert c.unmet_need == "respect" and c.rationale == "learn more"
+    assert psych.usage.calls == 7  # plan, the turn, one call per skipped field (5)
