@@ -47,3 +47,23 @@ def test_loader_needs_the_canary_and_valid_items(tmp_path):
     with pytest.raises(ValueError, match="should start with"):
         MCItem(id="manage-en-001", language="en", subtask="perceive", scenario="x" * 30, question="What now?",
                options=["a", "b", "c", "d"], gold=0, rationale="because it is")  # fmt: skip
+
+
+def test_shipped_items_pass_the_artifact_checks():
+    from importlib.resources import files
+    from pathlib import Path
+
+    folder = Path(str(files("empllm.bench").joinpath("items")))
+    expected = {"perceive": 60, "understand": 60, "manage": 60, "respond_mc": 60, "safety": 30}
+    ids = set()
+    for subtask, count in expected.items():
+        for lang in ("en", "zh"):
+            items = load_mc_items(folder / f"{subtask}.{lang}.jsonl")
+            assert len(items) >= count and {i.language for i in items} == {lang}
+            ids |= {i.id for i in items}
+            base = artifact_baselines(items)
+            for key in ("longest_option", "most_overlap", "most_positive"):
+                assert abs(base[key] - base["chance"]) <= 10, (subtask, lang, key, base)
+            positions = gold_positions(items)
+            assert max(positions.values()) - min(positions.values()) <= 2, (subtask, lang, positions)
+    assert len(ids) == 2 * sum(expected.values())
