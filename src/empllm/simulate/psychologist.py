@@ -30,6 +30,9 @@ def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
     return "\n".join(lines)
 
 
+MAX_FIELDS_TO_FILL = 4
+
+
 class PsychologistAgent(ModelAgent):
     def __init__(self, runtime: Runtime, *, language: str, stance: Stance, **agent_settings):
         super().__init__(runtime, **agent_settings)
@@ -138,14 +141,17 @@ class PsychologistAgent(ModelAgent):
         Returns the completed output in the same shape as a one-call answer."""
         lang, lab = self.language, ts.LABELS[self.language]
         fields, reply = ts.notes_fields(primer, text, lang)
-        if not fields or not ts.missing_note_labels(fields, lang):
-            return text  # nothing usable to build on, or nothing missing
+        missing = ts.missing_note_labels(fields, lang)
+        # Repair is worth its calls (each re-reads the whole prompt) only for a line that is mostly
+        # there, and only once per turn; otherwise the next attempt samples a fresh line.
+        if not fields or not missing or len(missing) > MAX_FIELDS_TO_FILL or attempt > 0:
+            return text
         before = prompt[: len(prompt) - len(primer)]  # the transcript up to the notes line
         by_label = {label: field for field, label in lab.notes_keys}
-        for label in ts.missing_note_labels(fields, lang):
+        for label in missing:
             field = by_label[label]
             stem = ts.notes_text_from_fields(fields, lang) + f" | {label}:"
-            field_gen = gen.model_copy(update={"stop": ("|", "｜", "\n"), "max_tokens": 60,
+            field_gen = gen.model_copy(update={"stop": ("|", "｜", "\n"), "max_tokens": 40,
                                                "grammar": ts.field_grammar(field)})  # fmt: skip
             value = self._count(await self.runtime.complete(before + stem, field_gen, sample_index=attempt)).strip()
             if value:

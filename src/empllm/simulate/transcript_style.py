@@ -235,4 +235,4 @@ def field_grammar(field: str) -> str:
         return f'root ::= " " ({_alternatives(e.value for e in enums[field])})\n'
     if field == "intensity":
         return 'root ::= " " ("10" | [0-9])\n'
-    return 'root ::= " " [^|｜\\n]{2,160}\n'
+    return 'root ::= " " [^|｜\\n]{2,80}\n'
