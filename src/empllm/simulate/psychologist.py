@@ -30,9 +30,6 @@ def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
     return "\n".join(lines)
 
 
-MAX_FIELDS_TO_FILL = 4
-
-
 class PsychologistAgent(ModelAgent):
     def __init__(self, runtime: Runtime, *, language: str, stance: Stance, **agent_settings):
         super().__init__(runtime, **agent_settings)
@@ -135,30 +132,24 @@ class PsychologistAgent(ModelAgent):
         return Turn(role="psychologist", content=reply, contemplation=contemplation)
 
     async def _finish_notes(self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int) -> str:
-        """A small base model often skips the later notes fields and jumps to its reply. Fill each
-        skipped field by continuing the line from its label (one short call each, constrained to a
-        valid value where the backend supports grammars), and ask for the reply if it wrote none.
-        Returns the completed output in the same shape as a one-call answer."""
+        """A small base model often skips the later notes fields and jumps to its reply. Ask it to
+        continue the line from the first missing field (at most twice), and for the reply when it
+        wrote none; returns the completed output in the same shape as a one-call answer."""
         lang, lab = self.language, ts.LABELS[self.language]
         fields, reply = ts.notes_fields(primer, text, lang)
-        missing = ts.missing_note_labels(fields, lang)
-        # Repair is worth its calls (each re-reads the whole prompt) only for a line that is mostly
-        # there, and only once per turn; otherwise the next attempt samples a fresh line.
-        if not fields or not missing or len(missing) > MAX_FIELDS_TO_FILL or attempt > 0:
-            return text
+        if not fields or not ts.missing_note_labels(fields, lang):
+            return text  # nothing usable to build on, or nothing missing
+        line_gen = gen.model_copy(update={"stop": ("\n",), "max_tokens": 160, "grammar": None})
         before = prompt[: len(prompt) - len(primer)]  # the transcript up to the notes line
-        by_label = {label: field for field, label in lab.notes_keys}
-        for label in missing:
-            field = by_label[label]
-            stem = ts.notes_text_from_fields(fields, lang) + f" | {label}:"
-            field_gen = gen.model_copy(update={"stop": ("|", "｜", "\n"), "max_tokens": 40,
-                                               "grammar": ts.field_grammar(field)})  # fmt: skip
-            value = self._count(await self.runtime.complete(before + stem, field_gen, sample_index=attempt)).strip()
-            if value:
-                fields[field] = value
+        for _ in range(2):
+            missing = ts.missing_note_labels(fields, lang)
+            if not missing:
+                break
+            stem = ts.notes_text_from_fields(fields, lang) + f" | {missing[0]}:"
+            more = self._count(await self.runtime.complete(before + stem, line_gen, sample_index=attempt))
+            fields, _ = ts.notes_fields("", stem + more, lang)
         notes_line = ts.notes_text_from_fields(fields, lang)
         if not reply:
-            line_gen = gen.model_copy(update={"stop": ("\n",), "max_tokens": 160, "grammar": None})
             reply_prompt = before + notes_line + "\n" + lab.counselor + lab.colon
             reply = self._count(await self.runtime.complete(reply_prompt, line_gen, sample_index=attempt)).strip()
         return notes_line[len(primer) :] + "\n" + lab.counselor + lab.colon + (reply or "")

@@ -224,15 +224,3 @@ def notes_text_from_fields(fields: dict[str, str], lang: str) -> str:
 
 def missing_note_labels(fields: dict[str, str], lang: str) -> list[str]:
     return [label for field, label in LABELS[lang].notes_keys if field not in fields]
-
-
-def field_grammar(field: str) -> str:
-    """GBNF for one notes field's value (after its `label:`), used to fill a skipped field."""
-    from empllm.types import Emotion, RiskLevel, Strategy
-
-    enums = {"emotion": Emotion, "risk_level": RiskLevel, "strategy": Strategy}
-    if field in enums:
-        return f'root ::= " " ({_alternatives(e.value for e in enums[field])})\n'
-    if field == "intensity":
-        return 'root ::= " " ("10" | [0-9])\n'
-    return 'root ::= " " [^|｜\\n]{2,80}\n'
