@@ -10,7 +10,7 @@ from empllm.contemplation_text import parse_contemplation_text, split_think
 from empllm.errors import EmpLLMError
 from empllm.export import export_dataset, split_by_persona
 
-from .curate.sessions import GOOD_EN, GOOD_ZH, make_session
+from .curate.sessions import GOOD_EN, make_session
 
 EMPLLM = str(Path(sys.executable).parent / "empllm")
 
@@ -124,4 +124,3 @@ def test_uncurated_failed_turns_are_refused(tmp_path):
     (tmp_path / "s.jsonl").write_text(s.model_dump_json() + "\n")
     with pytest.raises(EmpLLMError, match="curate the sessions first"):
         export_dataset(tmp_path / "s.jsonl", tmp_path / "o", fmt="openai", mode="think")
-    assert GOOD_ZH  # both languages are exercised through the fixture

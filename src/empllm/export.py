@@ -104,7 +104,7 @@ def export_dataset(
         raise EmpLLMError(
             f"--contemplation field needs --format openai or hf ({fmt} has no reasoning field); use think"
         )
-    sessions = [s for s in load_sessions(in_path)]
+    sessions = load_sessions(in_path)
     if not sessions:
         raise EmpLLMError(f"{in_path} holds no sessions")
     out_dir.mkdir(parents=True, exist_ok=True)

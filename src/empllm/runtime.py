@@ -108,10 +108,13 @@ class Runtime:
             return gen
         return gen.model_copy(update={"seed": gen.seed + sample_index})
 
+    def _cache_key(self, op: str, payload: dict) -> str | None:
+        return self.cache.key({**self._identity(), "op": op, **payload}) if self.cache else None
+
     async def _call(self, op: str, key_payload: dict, make_call):
         """Serve from cache, or run `make_call` under the concurrency limit with retries."""
         self.usage.calls += 1
-        key = self.cache.key({**self._identity(), "op": op, **key_payload}) if self.cache else None
+        key = self._cache_key(op, key_payload)
         if key is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cache_hits += 1
             return hit, True
@@ -149,7 +152,7 @@ class Runtime:
         msgs = as_messages(messages)
         gen = self._seeded(gen or GenerationSettings(), sample_index)
         payload = {"messages": [m.model_dump() for m in msgs], "gen": gen.model_dump(), "sample": sample_index}
-        data, cached = await self._call("chat", payload, lambda: self._timed_dump(self.backend.chat(msgs, gen)))
+        data, cached = await self._call("chat", payload, lambda: self._dumped(self.backend.chat(msgs, gen)))
         return self._completion(data, cached)
 
     async def complete(
@@ -157,9 +160,7 @@ class Runtime:
     ) -> Completion:
         gen = self._seeded(gen or GenerationSettings(), sample_index)
         payload = {"prompt": prompt, "gen": gen.model_dump(), "sample": sample_index}
-        data, cached = await self._call(
-            "complete", payload, lambda: self._timed_dump(self.backend.complete(prompt, gen))
-        )
+        data, cached = await self._call("complete", payload, lambda: self._dumped(self.backend.complete(prompt, gen)))
         return self._completion(data, cached)
 
     async def loglikelihood(self, context: str, continuations: list[str]) -> list[float]:
@@ -182,7 +183,7 @@ class Runtime:
         gen = self._seeded(gen or GenerationSettings(), sample_index)
         payload = {"messages": [m.model_dump() for m in msgs], "gen": gen.model_dump(), "sample": sample_index}
         self.usage.calls += 1
-        key = self.cache.key({**self._identity(), "op": "chat", **payload}) if self.cache else None
+        key = self._cache_key("chat", payload)
         if key is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cache_hits += 1
             yield hit["text"]
@@ -210,7 +211,7 @@ class Runtime:
         if key is not None:
             self.cache.set(key, Completion(text=text, finish_reason="stop", usage=Usage(wall_s=wall)).model_dump())
 
-    async def _timed_dump(self, coro) -> dict:
+    async def _dumped(self, coro) -> dict:
         completion: Completion = await coro
         return completion.model_dump()
 

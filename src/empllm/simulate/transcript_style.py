@@ -118,36 +118,39 @@ def _split_at_speaker(lines: list[str], label: str) -> tuple[str, str | None, in
     return " ".join(lines), None, -1
 
 
+def _line_and_speaker(
+    primer: str, generated: str, line_label: str, speaker: str, keys
+) -> tuple[dict, str | None, list[str], int]:
+    """The fields of the labelled line (wrapped lines joined) and what `speaker` said after it,
+    plus the output's lines and the speaker line's index. Shared by both parsers below."""
+    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
+    head, said, at = _split_at_speaker(lines, speaker)
+    text = _strip_label(head, line_label)
+    if text is None:
+        raise ParseError(f"the '{line_label}' line is missing")
+    names = {label: field for field, label in keys}
+    return {names.get(k, k): v for k, v in parse_kv_line(text).items()}, said, lines, at
+
+
 def parse_psychologist_output(primer: str, generated: str, lang: str) -> tuple[dict, str]:
     """Notes fields and the reply from `primer + generated` (notes line, then the reply line)."""
     lab = LABELS[lang]
-    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
-    head, reply, _ = _split_at_speaker(lines, lab.counselor)
-    notes_text = _strip_label(head, lab.notes)
-    if notes_text is None:
-        raise ParseError("the notes line is missing")
+    fields, reply, _, _ = _line_and_speaker(primer, generated, lab.notes, lab.counselor, lab.notes_keys)
     if not reply:
         raise ParseError(f"no '{lab.counselor}' reply after the notes")
-    keys = {label: field for field, label in lab.notes_keys}
-    return {keys.get(k, k): v for k, v in parse_kv_line(notes_text).items()}, reply
+    return fields, reply
 
 
 def parse_client_output(primer: str, generated: str, lang: str) -> tuple[dict, str, bool]:
     """State fields, the message, and whether the client ended the session."""
     lab = LABELS[lang]
-    lines = [ln.strip() for ln in (primer + generated).split("\n") if ln.strip()]
-    head, message, at = _split_at_speaker(lines, lab.client)
-    state_text = _strip_label(head, lab.state)
-    if state_text is None:
-        raise ParseError("the state line is missing")
+    fields, message, lines, at = _line_and_speaker(primer, generated, lab.state, lab.client, lab.state_keys)
     if message is None:
         raise ParseError(f"no '{lab.client}' message after the state line")
     ended = any(lab.end in ln for ln in lines[at:])
     message = message.replace(lab.end, "").strip()
     if not message:
         raise ParseError("the client's message is empty")
-    keys = {label: field for field, label in lab.state_keys}
-    fields = {keys.get(k, k): v for k, v in parse_kv_line(state_text).items()}
     if fields.get("disclosed") in ("-", ""):
         fields["disclosed"] = []
     return fields, message, ended
