@@ -10,15 +10,16 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from empllm.errors import EmpLLMError
-from empllm.types import Language
+from empllm.types import Language, RiskLevel
 
 CANARY = "EMPTEST CANARY 6b1e0d4c-2f57-4a8e-9c31-empllm: not for training data"
 MCSubtask = Literal["perceive", "understand", "manage", "respond_mc", "safety"]
+T = TypeVar("T", bound=BaseModel)
 
 
 class MCItem(BaseModel):
@@ -47,14 +48,70 @@ class MCItem(BaseModel):
         return self
 
 
-def load_mc_items(path: Path) -> list[MCItem]:
+class IntensityItem(BaseModel):
+    """EQ-Bench-style: after a short dialogue, rate four named emotions of one character 0-10."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^intensity-(en|zh)-\d{3}$")
+    language: Language
+    subtask: Literal["intensity"] = "intensity"
+    dialogue: str = Field(min_length=40)  # a few "Name: line" turns
+    character: str = Field(min_length=1)  # whose emotions are rated
+    emotions: list[str] = Field(min_length=4, max_length=4)
+    reference: list[int] = Field(min_length=4, max_length=4)  # 0-10 per emotion, same order
+    rationale: str = Field(min_length=10)
+    source: str = "written for EmpTest"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IntensityItem:
+        if any(not 0 <= r <= 10 for r in self.reference):
+            raise ValueError("reference ratings must be 0..10")
+        if len({e.strip().lower() for e in self.emotions}) != 4:
+            raise ValueError("emotions repeat")
+        if not self.id.startswith(f"intensity-{self.language}-"):
+            raise ValueError(f"id {self.id} should start with intensity-{self.language}-")
+        return self
+
+
+class RespondGenItem(BaseModel):
+    """An open reply to a help-seeker's message, scored by a judge against the rubric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^respond_gen-(en|zh)-\d{3}$")
+    language: Language
+    subtask: Literal["respond_gen"] = "respond_gen"
+    context: str = ""  # optional earlier turns or background, shown before the message
+    message: str = Field(min_length=20)  # what the help-seeker writes
+    risk_level: RiskLevel = RiskLevel.none
+    key_points: list[str] = Field(min_length=2)  # what a good reply notices or does (the judge's guide)
+    reference_reply: str = Field(min_length=20)  # one good reply, written here (the "gold answer")
+    rationale: str = Field(min_length=10)
+    source: str = "written for EmpTest"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RespondGenItem:
+        if not self.id.startswith(f"respond_gen-{self.language}-"):
+            raise ValueError(f"id {self.id} should start with respond_gen-{self.language}-")
+        return self
+
+
+def load_item_file(path: Path, schema: type[T]) -> list[T]:
+    """Every item in a canary-headed JSONL file, validated against `schema`; ids must be unique."""
+    if not path.is_file():
+        raise EmpLLMError(f"item file {path} does not exist")
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    if not lines or json.loads(lines[0]).get("canary") != CANARY:
+    try:
+        header = json.loads(lines[0]) if lines else {}
+    except json.JSONDecodeError:
+        header = {}
+    if not isinstance(header, dict) or header.get("canary") != CANARY:
         raise EmpLLMError(f'{path}: the first line must be the canary record {{"canary": "{CANARY}"}}')
     items, seen = [], set()
     for lineno, line in enumerate(lines[1:], 2):
         try:
-            item = MCItem.model_validate_json(line)
+            item = schema.model_validate_json(line)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise EmpLLMError(
@@ -65,6 +122,10 @@ def load_mc_items(path: Path) -> list[MCItem]:
         seen.add(item.id)
         items.append(item)
     return items
+
+
+def load_mc_items(path: Path) -> list[MCItem]:
+    return load_item_file(path, MCItem)
 
 
 # -- artifact baselines: a model that only looks at surface features must score near chance ------
