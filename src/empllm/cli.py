@@ -14,8 +14,9 @@ from rich.table import Table
 
 from empllm import __version__
 from empllm.backends.base import GenerationSettings
+from empllm.cli_common import BaseUrlOpt, ModelOpt, NoCacheOpt, QuietOpt, state
+from empllm.cli_common import settings_from_flags as _settings
 from empllm.errors import EmpLLMError
-from empllm.settings import DEFAULT_MODEL, Settings, load_settings
 
 app = typer.Typer(
     name="empllm",
@@ -24,22 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-class _State:
-    config: Path | None = None
-    quiet: bool = False
-
-
-state = _State()
-
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", "-m", help=f"Model spec (default {DEFAULT_MODEL}; see `empllm models`)."),
-]
-BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for openai: specs.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or usage output.")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the completion cache.")]
 
 
 def _version(value: bool) -> None:
@@ -61,10 +46,6 @@ def root(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-
-
-def _settings(**overrides) -> Settings:
-    return load_settings(state.config, **overrides)
 
 
 def _print_usage(runtime) -> None:
@@ -399,6 +380,15 @@ def train_command(
             f"{summary['loss_curve'][-1]['loss']:.3f}, {summary['tokens_per_s']} tokens/s; "
             f"use it as --model {summary['adapter_spec']}\n"
         )
+
+
+def _add_bench() -> None:
+    from empllm.bench.cli import bench_app
+
+    app.add_typer(bench_app, name="bench")
+
+
+_add_bench()
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from empllm.types import Session
 NUM_PERM = 128
 
 
-def _minhash(text: str, n: int = 5) -> MinHash:
+def text_minhash(text: str, n: int = 5) -> MinHash:
     norm = " ".join(text.lower().split())
     m = MinHash(num_perm=NUM_PERM, seed=1)
     shingles = {norm[i : i + n] for i in range(max(1, len(norm) - n + 1))}
@@ -38,12 +38,12 @@ class NearDuplicateFilter:
     def check(self, session: Session) -> list[Issue]:
         """Issues for this session against everything kept so far (does not remember it)."""
         issues = []
-        whole = _minhash("\n".join(t.content for t in session.turns))
+        whole = text_minhash("\n".join(t.content for t in session.turns))
         similar = self._sessions.query(whole)
         if similar:
             issues.append(Issue(filter="dedup", code="near_duplicate_session", detail=f"like {sorted(similar)[0]}"))
         replies = _replies(session)
-        repeated = [r for r in replies if len(r) >= 20 and self._replies.query(_minhash(r))]
+        repeated = [r for r in replies if len(r) >= 20 and self._replies.query(text_minhash(r))]
         if replies and len(repeated) / len(replies) > self.max_repeated_share:
             detail = f"{len(repeated)} of {len(replies)} replies repeat earlier sessions"
             issues.append(Issue(filter="dedup", code="near_duplicate_replies", detail=detail))
@@ -54,8 +54,8 @@ class NearDuplicateFilter:
         key = session.id
         if key in self._sessions:
             return
-        self._sessions.insert(key, _minhash("\n".join(t.content for t in session.turns)))
+        self._sessions.insert(key, text_minhash("\n".join(t.content for t in session.turns)))
         for reply in _replies(session):
             if len(reply) >= 20:
-                self._replies.insert(f"{key}#{self._n_replies}", _minhash(reply))
+                self._replies.insert(f"{key}#{self._n_replies}", text_minhash(reply))
                 self._n_replies += 1

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import random
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from empllm.errors import EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
 from empllm.personas.loader import builtin_personas, load_personas
 from empllm.prompts import PROMPTS_VERSION
+from empllm.provenance import check_run_file
 from empllm.runtime import Runtime, build_runtime
 from empllm.settings import Settings
 from empllm.simulate.client import ClientAgent
@@ -120,43 +120,6 @@ def sessions_file(out_dir: Path, shard: tuple[int, int] | None) -> Path:
     return out_dir / ("sessions.jsonl" if shard is None else f"sessions.shard-{shard[0]}-of-{shard[1]}.jsonl")
 
 
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _check_run_file(out_dir: Path, config: SimulationConfig, chash: str) -> None:
-    """The run's provenance; a rerun into the same folder must be the same config."""
-    run_file = out_dir / "run.json"
-    if run_file.is_file():
-        try:
-            existing = json.loads(run_file.read_text())
-        except ValueError:
-            raise EmpLLMError(f"{run_file} is not valid JSON; move it away or use another --out") from None
-        if existing.get("config_hash") != chash:
-            raise EmpLLMError(
-                f"{out_dir} holds a run with a different config (hash {existing.get('config_hash')}, this one "
-                f"{chash}); use another --out, or the same arguments to resume"
-            )
-        return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    provenance = {
-        "config_hash": chash,
-        "config": config.model_dump(),
-        "prompts_version": PROMPTS_VERSION,
-        "empllm_version": __version__,
-        "git_revision": _git_revision(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    tmp = run_file.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(run_file)
-
-
 def _pick_exemplars(pool: list[Exemplar], k: int, seed: int) -> list[Exemplar]:
     return random.Random(seed).sample(pool, min(k, len(pool))) if k else []
 
@@ -177,7 +140,7 @@ async def run_simulation(
     work = plan_work(config, personas)
     if shard is not None:
         work = [w for w in work if w.index % shard[1] == shard[0]]
-    _check_run_file(out_dir, config, chash)
+    check_run_file(out_dir, config.model_dump(), chash)
 
     path = sessions_file(out_dir, shard)
     repair_torn_tail(path)

@@ -1,0 +1,47 @@
+"""`empllm bench compare RUN_A RUN_B`: per-task deltas (B - A) with paired bootstrap intervals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from empllm.bench.scorers import SCALE
+from empllm.bench.stats import paired_bootstrap
+from empllm.bench.tasks import KIND
+from empllm.errors import EmpLLMError
+from empllm.jsonl_store import read_jsonl
+
+
+def load_run(run_dir: Path) -> tuple[dict, list[dict]]:
+    results, samples = run_dir / "results.json", run_dir / "samples.jsonl"
+    if not results.is_file() or not samples.is_file():
+        raise EmpLLMError(f"{run_dir} is not a finished bench run (needs results.json and samples.jsonl)")
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except ValueError:
+        raise EmpLLMError(f"{results} is not valid JSON") from None
+    return data, read_jsonl(samples)
+
+
+def item_scores(samples: list[dict], task_key: str) -> dict[str, float]:
+    """Scaled item scores of one results row ("perceive.en" or pooled "perceive"); unparseable left out."""
+    task, _, lang = task_key.partition(".")
+    scale = SCALE[KIND[task]]
+    return {f"{s['language']}/{s['id']}": scale * s["score"] for s in samples
+            if s["task"] == task and (not lang or s["language"] == lang) and s.get("score") is not None}  # fmt: skip
+
+
+def compare_runs(run_a: Path, run_b: Path, *, seed: int = 0) -> dict:
+    (res_a, samples_a), (res_b, samples_b) = load_run(run_a), load_run(run_b)
+    rows = {}
+    for key in res_a["tasks"]:
+        if key not in res_b["tasks"]:
+            continue
+        paired = paired_bootstrap(item_scores(samples_a, key), item_scores(samples_b, key), seed=seed)
+        if paired is None:
+            continue
+        rows[key] = {"a": res_a["tasks"][key]["score"], "b": res_b["tasks"][key]["score"], **paired}
+    if not rows:
+        raise EmpLLMError(f"{run_a} and {run_b} share no scored task")
+    return {"a": {"dir": str(run_a), "model": res_a["model"]}, "b": {"dir": str(run_b), "model": res_b["model"]},
+            "tasks": rows}  # fmt: skip

@@ -1,0 +1,60 @@
+"""Task scores from sample records: the score, its bootstrap interval, chance and chance-normalised."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from empllm.bench.scorers import BEST, SCALE
+from empllm.bench.stats import bootstrap_interval, chance_normalized, length_controlled_win_rate
+from empllm.bench.tasks import KIND
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarize_task(task: str, samples: list[dict], *, seed: int = 0) -> dict:
+    kind = KIND[task]
+    scale = SCALE[kind]
+    scored = [s for s in samples if s.get("score") is not None]
+    values = [scale * s["score"] for s in scored]
+    chance = scale * (_mean([s["chance"] for s in samples]) or 0.0)
+    best = scale * BEST[kind]
+    score = _mean(values)
+    row = {
+        "task": task,
+        "kind": kind,
+        "n": len(scored),
+        "n_items": len(samples),
+        "unparseable": len(samples) - len(scored),
+        "method": Counter(s.get("method") for s in samples).most_common(1)[0][0] if samples else None,
+        "score": score,
+        "interval": bootstrap_interval(values, seed=seed),
+        "chance": chance,
+        "best": best,
+        "chance_normalized": None if score is None else chance_normalized(score, chance, best),
+    }
+    ci = row["interval"]
+    row["chance_normalized_interval"] = None if ci is None else [chance_normalized(x, chance, best) for x in ci]
+    if kind == "mc":
+        row["acc_norm"] = 100 * (_mean([s["acc_norm"] for s in samples]) or 0.0)
+        row["acc_norm_interval"] = bootstrap_interval([100 * s["acc_norm"] for s in samples], seed=seed)
+    if kind == "session":
+        for key in ("intensity_delta", "trust_delta"):
+            row[key] = _mean([s[key] for s in samples if s.get(key) is not None])
+    pairs = [s for s in samples if s.get("pair_parsed")]
+    if pairs:
+        outcomes = [s["outcome"] for s in pairs]
+        row["pairwise"] = {
+            "n": len(pairs),
+            "unparseable": sum(1 for s in samples if s.get("pair_parsed") is False),
+            "win_rate": 100 * sum(outcomes) / len(outcomes),
+            "win_rate_interval": bootstrap_interval([100 * o for o in outcomes], seed=seed),
+            "lc_win_rate": _pct(length_controlled_win_rate(outcomes, [s["length_delta"] for s in pairs])),
+            "position_consistency": 100 * sum(s["consistent"] for s in pairs) / len(pairs),
+        }
+    return row
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else 100 * x

@@ -1,0 +1,261 @@
+"""`empllm bench`: run EmpTest tasks on a model (or on recorded responses), resumably.
+
+The run folder holds run.json (what produced it), samples.jsonl (one record per item, appended
+and fsynced as items finish, so an interrupted run resumes where it stopped), results.json and
+report.html (both rewritten from the samples at the end of every run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from empllm import __version__
+from empllm.bench import tasks as T
+from empllm.bench.judge import Judge
+from empllm.bench.results import summarize_task
+from empllm.bench.scorers import score_mc, score_rating, score_respond
+from empllm.bench.session_task import run_eval_session
+from empllm.errors import CapabilityError, EmpLLMError
+from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
+from empllm.prompts import PROMPTS_VERSION
+from empllm.provenance import check_run_file
+from empllm.runtime import Runtime, build_runtime
+from empllm.settings import Settings
+
+Method = Literal["auto", "loglikelihood", "generate"]
+
+
+class BenchConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None  # None with --responses
+    tasks: list[str]
+    language: Literal["en", "zh", "all"] = "all"
+    judge: str | None = None
+    client: str | None = None  # plays the client in `session`; defaults to the judge
+    limit: int | None = None
+    method: Method = "auto"
+    mc_format: Literal["cloze", "listed"] = "cloze"
+    permutations: int = 1
+    seed: int = 0
+    data: str | None = None  # the file of an external benchmark
+    responses: str | None = None  # JSONL of {"id", "response"} recorded elsewhere
+    pairwise: str | None = None  # "reference" (the items' written replies) or another run's folder
+    session_replies: int = 4
+
+
+def config_hash(config: BenchConfig, units: list[T.TaskUnit]) -> str:
+    sources = {u.name: T.file_hash(Path(u.source)) for u in units if Path(u.source).is_file()}
+    blob = json.dumps({"config": config.model_dump(), "items": sources, "prompts": PROMPTS_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_responses(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise EmpLLMError(f"--responses file {path} does not exist")
+    responses = {}
+    for i, row in enumerate(read_jsonl(path), 1):
+        if "id" not in row or not isinstance(row.get("response"), str):
+            raise EmpLLMError(f"--responses file {path} record {i}: needs a string 'id' and a string 'response'")
+        responses[str(row["id"])] = row["response"]
+    return responses
+
+
+def pairwise_references(spec: str | None) -> Callable[[object], str | None]:
+    """The reply each respond_gen item is compared with: the item's own, or another run's."""
+    if spec is None:
+        return lambda item: None
+    if spec == "reference":
+        return lambda item: item.reference_reply
+    samples = Path(spec) / "samples.jsonl"
+    if not samples.is_file():
+        raise EmpLLMError(f"--pairwise {spec}: expected 'reference' or a bench run folder with samples.jsonl")
+    replies = {r["id"]: r["reply"] for r in read_jsonl(samples) if r.get("task") == "respond_gen" and r.get("reply")}
+    return lambda item: replies.get(item.id)
+
+
+class BenchRun:
+    """One invocation: the units to run, the runtimes, and the samples already on disk."""
+
+    def __init__(self, config: BenchConfig, out_dir: Path, settings: Settings, runtimes: dict[str, Runtime] | None):
+        self.config = config
+        self.out_dir = out_dir
+        self.settings = settings
+        self._own = runtimes is None
+        self.runtimes = runtimes if runtimes is not None else {}
+        self.responses = load_responses(Path(config.responses)) if config.responses else None
+        if self.responses is None and not config.model:
+            raise EmpLLMError("give --model SPEC, or --responses FILE to score recorded replies")
+        self.units = T.load_units(config.tasks, config.language, data=Path(config.data) if config.data else None,
+                                  limit=config.limit)  # fmt: skip
+        self.skipped: dict[str, str] = {}
+        self.method = config.method
+        self.reference_for = pairwise_references(config.pairwise)
+
+    def runtime(self, spec: str) -> Runtime:
+        if spec not in self.runtimes:
+            self.runtimes[spec] = build_runtime(spec, self.settings)
+        return self.runtimes[spec]
+
+    def _usable(self, unit: T.TaskUnit) -> str | None:
+        """Why a unit cannot run with this configuration (None when it can)."""
+        if unit.kind in ("respond", "session") and not self.config.judge:
+            return "needs --judge SPEC (a judged task)"
+        if unit.kind == "session" and self.responses is not None:
+            return "a session cannot be scored from recorded responses"
+        return None
+
+    def _resolve_method(self) -> str:
+        if self.responses is not None:
+            return "responses"
+        if self.method != "auto":
+            return self.method
+        return "generate" if self.runtime(self.config.model).capabilities.prompt_logprobs is False else "loglikelihood"
+
+    async def score(self, unit: T.TaskUnit, index: int, item) -> dict:
+        cfg, seed = self.config, self.config.seed * 100_003 + index
+        response = None if self.responses is None else self.responses.get(item.id)
+        model = None if self.responses is not None else self.runtime(cfg.model)
+        judge = Judge(self.runtime(cfg.judge)) if cfg.judge else None
+        if unit.kind == "session":
+            client = self.runtime(cfg.client or cfg.judge)
+            return await run_eval_session(item, model=model, client=client, judge=judge,
+                                          replies=cfg.session_replies, seed=seed)  # fmt: skip
+        if unit.kind == "respond":
+            method = "responses" if self.responses is not None else "generate"
+            return await score_respond(model, item, judge=judge, method=method, response=response,
+                                       reference=self.reference_for(item), seed=seed)  # fmt: skip
+        method = self._resolve_method()
+        try:
+            return await self._closed(unit, item, method, response, seed)
+        except CapabilityError:
+            if self.config.method != "auto" or method != "loglikelihood":
+                raise
+            self.method = "generate"  # this backend cannot score prompts: answer by letter instead
+            return await self._closed(unit, item, "generate", response, seed)
+
+    async def _closed(self, unit, item, method, response, seed) -> dict:
+        if unit.kind == "rating":
+            return await score_rating(self.runtime(self.config.model) if method != "responses" else None, item,
+                                      method=method, response=response, seed=seed)  # fmt: skip
+        model = self.runtime(self.config.model) if method != "responses" else None
+        return await score_mc(model, item, method=method, fmt=self.config.mc_format,
+                              permutations=self.config.permutations, response=response, seed=seed)  # fmt: skip
+
+    async def aclose(self) -> None:
+        if self._own:
+            for rt in self.runtimes.values():
+                await rt.aclose()
+
+
+def item_id(item) -> str:
+    return item.id
+
+
+async def run_bench(
+    config: BenchConfig,
+    out_dir: Path,
+    *,
+    settings: Settings,
+    progress=None,  # an object with start(unit, done) and advance(unit)
+    runtimes: dict[str, Runtime] | None = None,
+    concurrency: int = 4,
+) -> dict:
+    if config.permutations < 1:
+        raise EmpLLMError("--permutations must be at least 1")
+    if config.permutations > 1 and config.mc_format == "cloze" and config.method != "generate":
+        raise EmpLLMError("--permutations needs --mc-format listed (cloze prompts never show the options)")
+    run = BenchRun(config, out_dir, settings, runtimes)
+    chash = config_hash(config, run.units)
+    provenance = check_run_file(out_dir, config.model_dump(), chash,
+                                {"item_files": {u.name: {"path": u.source, "sha256_16": T.file_hash(Path(u.source))}
+                                                for u in run.units if Path(u.source).is_file()}})  # fmt: skip
+    samples_path = out_dir / "samples.jsonl"
+    repair_torn_tail(samples_path)
+    existing = read_jsonl(samples_path) if samples_path.is_file() else []
+    done = {(r["task"], r["language"], r["id"]) for r in existing}
+    gate = asyncio.Semaphore(concurrency)
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        with JsonlAppender(samples_path) as writer:
+            for unit in run.units:
+                why = run._usable(unit)
+                if why:
+                    run.skipped[unit.name] = why
+                    continue
+                todo = [(i, it) for i, it in enumerate(unit.items)
+                        if (unit.task, unit.language, item_id(it)) not in done]  # fmt: skip
+                if progress is not None:
+                    progress.start(unit, len(unit.items) - len(todo))
+                unit_start = time.perf_counter()
+
+                async def one(index: int, item, unit=unit) -> None:
+                    async with gate:
+                        record = await run.score(unit, index, item)
+                    writer.write({"task": unit.task, "language": unit.language, "id": item_id(item), **record})
+                    if progress is not None:
+                        progress.advance(unit)
+
+                await asyncio.gather(*(one(i, it) for i, it in todo))
+                if todo:
+                    timings[unit.name] = time.perf_counter() - unit_start
+    finally:
+        await run.aclose()
+    samples = read_jsonl(samples_path)
+    results = build_results(config, run, samples, provenance, timings, time.perf_counter() - start)
+    write_json(out_dir / "results.json", results)
+    from empllm.bench.report import write_report
+
+    write_report(out_dir)
+    return results
+
+
+def build_results(config, run: BenchRun, samples: list[dict], provenance: dict, timings: dict, wall_s: float) -> dict:
+    tasks: dict[str, dict] = {}
+    by_unit: dict[tuple[str, str], list[dict]] = {}
+    wanted = {(u.task, u.language): {item_id(it) for it in u.items} for u in run.units}
+    for s in samples:
+        key = (s["task"], s["language"])
+        if key in wanted and s["id"] in wanted[key]:
+            by_unit.setdefault(key, []).append(s)
+    for (task, lang), rows in sorted(by_unit.items()):
+        row = summarize_task(task, rows, seed=config.seed)
+        row["language"] = lang
+        if f"{task}.{lang}" in timings:
+            row["wall_s"] = round(timings[f"{task}.{lang}"], 2)
+        tasks[f"{task}.{lang}"] = row
+    for task in dict.fromkeys(t for t, _ in by_unit):  # pooled over languages
+        rows = [s for (t, _), group in by_unit.items() if t == task for s in group]
+        if len({lang for (t, lang) in by_unit if t == task}) > 1:
+            tasks[task] = {**summarize_task(task, rows, seed=config.seed), "language": "all"}
+    usage = {spec: rt.usage.model_dump() for spec, rt in run.runtimes.items()}
+    return {
+        "emptest_version": 1,
+        "model": config.model or f"responses:{config.responses}",
+        "judge": config.judge,
+        "config": config.model_dump(),
+        "config_hash": provenance["config_hash"],
+        "prompts_version": PROMPTS_VERSION,
+        "empllm_version": __version__,
+        "seed": config.seed,
+        "item_files": provenance.get("item_files", {}),
+        "tasks": tasks,
+        "skipped": run.skipped,
+        "usage": usage,
+        "wall_s": round(wall_s, 2),
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,30 @@
+"""What every `empllm` verb shares: the global flags' state, settings loading and common options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from empllm.settings import DEFAULT_MODEL, Settings, load_settings
+
+
+class _State:
+    config: Path | None = None
+    quiet: bool = False
+
+
+state = _State()
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help=f"Model spec (default {DEFAULT_MODEL}; see `empllm models`)."),
+]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for openai: specs.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or usage output.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the completion cache.")]
+
+
+def settings_from_flags(**overrides) -> Settings:
+    return load_settings(state.config, **overrides)
