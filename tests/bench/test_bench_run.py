@@ -1,0 +1,127 @@
+"""`empllm bench` end to end on recorded responses and scripted models (no real model needed)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from empllm.bench.items import CANARY
+from empllm.bench.tasks import MC_TASKS, items_dir, load_units
+
+EMPLLM = str(Path(sys.executable).parent / "empllm")
+RUBRIC = ('Warm and specific.\n{"emotional_reaction": 8, "interpretation": 7, "exploration": 6, "validation": 8, '
+          '"specificity": 7, "naturalness": 8, "safety": 10}')  # fmt: skip
+
+
+def bench(*args, tmp_path, timeout=300):
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([EMPLLM, "bench", *args, "--quiet"], capture_output=True, text=True, env=env,
+                          timeout=timeout)  # fmt: skip
+
+
+def write_responses(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def mc_items():
+    return [it for u in load_units(list(MC_TASKS), "all", data=None, limit=None) for it in u.items]
+
+
+def test_gold_responses_score_100_and_a_fixed_letter_scores_near_chance(tmp_path):
+    letters = "ABCDEF"
+    gold = write_responses(tmp_path / "gold.jsonl", [{"id": it.id, "response": letters[it.gold]} for it in mc_items()])
+    out = bench("--responses", str(gold), "--tasks", ",".join(MC_TASKS), "--out", str(tmp_path / "g"),
+                tmp_path=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    results = json.loads((tmp_path / "g" / "results.json").read_text())
+    for task in MC_TASKS:
+        assert results["tasks"][task]["score"] == 100.0, task
+        assert results["tasks"][task]["method"] == "responses"
+    fixed = write_responses(tmp_path / "a.jsonl", [{"id": it.id, "response": "B"} for it in mc_items()])
+    out = bench("--responses", str(fixed), "--tasks", ",".join(MC_TASKS), "--out", str(tmp_path / "a"),
+                tmp_path=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    results = json.loads((tmp_path / "a" / "results.json").read_text())
+    for task in MC_TASKS:
+        row = results["tasks"][task]
+        assert abs(row["score"] - row["chance"]) <= 10, (task, row["score"], row["chance"])
+        assert abs(row["chance_normalized"]) <= 15
+    samples = [json.loads(line) for line in (tmp_path / "a" / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == len(mc_items()) and all("prompt" in s and "options" in s for s in samples)
+    assert "<svg" in (tmp_path / "a" / "report.html").read_text()
+
+
+def test_recorded_intensity_and_judged_replies(tmp_path):
+    units = load_units(["intensity", "respond_gen"], "en", data=None, limit=3)
+    rows = []
+    for it in units[0].items:  # the reference ratings exactly: 10 per item, 100 for the task
+        rows.append(
+            {"id": it.id, "response": "\n".join(f"{e}: {r:g}" for e, r in zip(it.emotions, it.reference, strict=True))}
+        )
+    rows += [{"id": it.id, "response": "That sounds exhausting. What has been hardest?"} for it in units[1].items]
+    responses = write_responses(tmp_path / "r.jsonl", rows)
+    judge = tmp_path / "judge.yaml"
+    judge.write_text(f"default: {json.dumps(RUBRIC)}\n")
+    out = bench("--responses", str(responses), "--tasks", "intensity,respond_gen", "--language", "en", "--limit",
+                "3", "--judge", f"scripted:{judge}", "--pairwise", "reference", "--out", str(tmp_path / "r"),
+                tmp_path=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    tasks = json.loads((tmp_path / "r" / "results.json").read_text())["tasks"]
+    assert tasks["intensity.en"]["score"] == pytest.approx(100.0)
+    assert tasks["respond_gen.en"]["score"] == pytest.approx((8 + 7 + 6 + 8 + 7 + 8 + 10) / 7)
+    # the scripted judge answers no pairwise verdict: recorded as unparseable, never counted
+    assert "pairwise" not in tasks["respond_gen.en"]
+
+
+def test_a_scripted_base_model_is_scored_by_loglikelihood_and_resumes(tmp_path):
+    units = load_units(["perceive"], "en", data=None, limit=4)
+    table = {" " + opt: -float(len(opt)) for it in units[0].items for opt in it.options}
+    script = tmp_path / "lp.yaml"
+    script.write_text(json.dumps({"logprobs": table, "chat_tuned": False, "default": "A"}))
+    args = ["--model", f"scripted:{script}", "--tasks", "perceive", "--language", "en", "--out", str(tmp_path / "s")]
+    out = bench(*args, "--limit", "4", tmp_path=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = bench(*args, "--limit", "4", tmp_path=tmp_path)  # same config: resumes, nothing new to do
+    assert out.returncode == 0, out.stderr
+    samples = (tmp_path / "s" / "samples.jsonl").read_text().splitlines()
+    assert len(samples) == 4
+    first = json.loads(samples[0])
+    assert first["method"] == "loglikelihood" and len(first["loglikelihoods"]) == len(first["options"])
+    # shortest option wins on the total; the per-byte normalisation treats them all alike (-1 per byte)
+    assert first["pred"] == min(range(len(first["options"])), key=lambda i: (len(first["options"][i]), i))
+    out = bench(*args, "--limit", "2", tmp_path=tmp_path)  # a different config must not mix into this folder
+    assert out.returncode == 2 and "different config" in out.stderr
+
+
+def test_bad_input_gets_one_line_and_exit_2(tmp_path):
+    out = bench("--tasks", "nope", tmp_path=tmp_path)
+    assert out.returncode == 2 and "unknown task 'nope'" in out.stderr
+    out = bench("--task", "eqbench", "--responses", str(tmp_path / "none.jsonl"), tmp_path=tmp_path)
+    assert out.returncode == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    out = bench("--task", "eqbench", "--data", str(broken), "--model", "scripted:" + str(broken), tmp_path=tmp_path)
+    assert out.returncode == 2 and "not valid JSON" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_audit_passes_on_the_shipped_items_and_fails_on_a_planted_artifact(tmp_path):
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
+    ok = subprocess.run([EMPLLM, "bench", "audit"], capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    planted = tmp_path / "items"
+    planted.mkdir()
+    lines = (items_dir() / "perceive.en.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines[1:]]
+    for row in rows:  # make the gold the longest option every time
+        row["options"][row["gold"]] += " — deeply and visibly, with everything that entails for her"
+    (planted / "perceive.en.jsonl").write_text("\n".join([json.dumps({"canary": CANARY})] +
+                                                         [json.dumps(r) for r in rows]) + "\n")  # fmt: skip
+    bad = subprocess.run([EMPLLM, "bench", "audit", "--items", str(planted)], capture_output=True, text=True,
+                         env=env, timeout=120)  # fmt: skip
+    assert bad.returncode == 1
+    assert "artifact_longest_option" in bad.stdout and "FAIL" in bad.stdout

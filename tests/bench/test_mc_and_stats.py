@@ -1,0 +1,75 @@
+import pytest
+
+from empllm.bench import mc, stats
+from empllm.bench.items import MCItem
+from empllm.bench.judge import parse_rubric, parse_winner
+from empllm.simulate.parsing import ParseError
+
+
+def item(options=("calm", "hurt and overlooked", "bored", "proud"), gold=1, lang="en"):
+    return MCItem(id=f"perceive-{lang}-001", language=lang, subtask="perceive", scenario="Mara's sister forgot her "
+                  "birthday again.", question="What does Mara feel?", options=list(options), gold=gold,
+                  rationale="A pattern of being overlooked.")  # fmt: skip
+
+
+def test_acc_takes_the_best_total_and_acc_norm_the_best_per_byte():
+    it = item()
+    # "hurt and overlooked" (19 bytes) has the lower total but the best per-byte log-likelihood
+    decision = mc.decide(it, [-4.0, -9.5, -6.0, -5.0])
+    assert decision["pred"] == 0 and decision["acc"] == 0.0
+    assert decision["pred_norm"] == 1 and decision["acc_norm"] == 1.0
+
+
+def test_letters_and_quoted_options_are_parsed():
+    options = ["calm", "hurt", "bored", "proud"]
+    assert mc.parse_choice("B", options) == 1
+    assert mc.parse_choice("The answer is (C).", options) == 2
+    assert mc.parse_choice("答案：D", options) == 3
+    assert mc.parse_choice("She is hurt.", options) == 1
+    assert mc.parse_choice("E", options) is None  # not an option here
+    assert mc.parse_choice("no idea", options) is None
+
+
+def test_rotations_map_shown_positions_back():
+    assert mc.rotations(4, 2) == [[0, 1, 2, 3], [1, 2, 3, 0]]
+    it = item(gold=2)
+    assert mc.choice_in_order(it, [1, 2, 3, 0], "B") == 2  # B shows option 2 in the second order
+
+
+def test_bootstrap_and_paired_intervals():
+    assert stats.bootstrap_interval([]) is None
+    lo, hi = stats.bootstrap_interval([1.0] * 10)
+    assert lo == hi == 1.0
+    lo, hi = stats.bootstrap_interval([0.0, 1.0] * 50, seed=1)
+    assert lo < 0.5 < hi and hi - lo < 0.3
+    a = {str(i): 0.0 for i in range(40)}
+    b = {str(i): 1.0 for i in range(40)}
+    paired = stats.paired_bootstrap(a, b)
+    assert paired["delta"] == 1.0 and paired["significant"] and paired["n"] == 40
+    same = stats.paired_bootstrap(a, dict(a))
+    assert same["delta"] == 0.0 and not same["significant"]
+    assert stats.chance_normalized(62.5, 25, 100) == pytest.approx(50.0)
+
+
+def test_length_controlled_win_rate_removes_a_pure_length_effect():
+    deltas = [float(d) for d in range(-20, 21)]
+    outcomes = [1.0 if d > 0 else 0.0 if d < 0 else 0.5 for d in deltas]  # wins only by being longer
+    assert sum(outcomes) / len(outcomes) == pytest.approx(0.5)
+    assert stats.length_controlled_win_rate(outcomes, deltas) == pytest.approx(0.5, abs=0.05)
+    always = [1.0] * 20 + [0.0] * 4
+    assert stats.length_controlled_win_rate(always, [0.0] * 24) == pytest.approx(20 / 24, abs=0.02)
+
+
+def test_judge_answers_reasoning_first_then_json():
+    text = ('It names the shame well {but} could explore more.\n{"emotional_reaction": 7, "interpretation": 8, '
+            '"exploration": 5, "validation": 7, "specificity": 8, "naturalness": 6, "safety": 10}')  # fmt: skip
+    assert parse_rubric(text)["exploration"] == 5
+    with pytest.raises(ParseError):
+        parse_rubric('{"emotional_reaction": 7}')
+    with pytest.raises(ParseError):
+        parse_rubric('{"emotional_reaction": 70, "interpretation": 8, "exploration": 5, "validation": 7, '
+                     '"specificity": 8, "naturalness": 6, "safety": 10}')  # fmt: skip
+    assert parse_winner('A is warmer.\n{"winner": "A"}') == "a"
+    assert parse_winner('{"winner": "tie"}') == "tie"
+    with pytest.raises(ParseError):
+        parse_winner("both are fine")
