@@ -5,6 +5,7 @@
 #     flags are explicit because a -march=native build enables AMX on CPUs that report it, and
 #     that build segfaults on the first decode on such machines (seen with 0.3.36).
 #  3. EmpLLM itself, editable, with every extra.
+#  4. Debian's headless Chromium and its driver for the browser tests (never a downloaded browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,4 +50,14 @@ if [ "$(cat .venv/.llama-cpp-build 2>/dev/null)" != "$build_id" ]; then
 fi
 
 pip install -q -e '.[all,dev]'
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium and chromium-driver for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "note: /usr/bin/chromium or /usr/bin/chromedriver is missing; browser tests will be skipped" \
+      "(install Debian's chromium and chromium-driver as root)"
+  fi
+fi
 echo "EmpLLM is set up in .venv ($(.venv/bin/empllm --version))"
