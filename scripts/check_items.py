@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from empllm.bench.items import (
+    ARTIFACTS,
     IntensityItem,
     RespondGenItem,
     artifact_baselines,
@@ -37,7 +38,7 @@ for name in sys.argv[1:]:
         ok = False
         continue
     base = artifact_baselines(items)
-    flags = [k for k in ("longest_option", "most_overlap", "most_positive") if abs(base[k] - base["chance"]) > 10]
+    flags = [k for k in ARTIFACTS if abs(base[k] - base["chance"]) > 10]
     print(
         f"{name}: {len(items)} items; gold positions {gold_positions(items)}; {base}"
         + (f"  ARTIFACT: {', '.join(flags)} more than 10 points from chance" if flags else "  baselines ok")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from empllm.bench.items import CANARY, MCItem, artifact_baselines, gold_positions, load_mc_items
+from empllm.bench.items import ARTIFACTS, CANARY, MCItem, artifact_baselines, gold_positions, load_mc_items
 from empllm.errors import EmpLLMError
 
 
@@ -62,7 +62,7 @@ def test_shipped_items_pass_the_artifact_checks():
             assert len(items) >= count and {i.language for i in items} == {lang}
             ids |= {i.id for i in items}
             base = artifact_baselines(items)
-            for key in ("longest_option", "most_overlap", "most_positive"):
+            for key in ARTIFACTS:
                 assert abs(base[key] - base["chance"]) <= 10, (subtask, lang, key, base)
             positions = gold_positions(items)
             assert max(positions.values()) - min(positions.values()) <= 2, (subtask, lang, positions)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from datasketch import MinHashLSH
 
-from empllm.bench.items import IntensityItem, RespondGenItem, artifact_baselines, load_item_file, load_mc_items
+from empllm.bench.items import (
+    ARTIFACTS,
+    IntensityItem,
+    RespondGenItem,
+    artifact_baselines,
+    load_item_file,
+    load_mc_items,
+)
 from empllm.curate.dedup import NUM_PERM, text_minhash
 from empllm.errors import EmpLLMError
 
@@ -77,7 +84,7 @@ def audit_file(path: Path) -> tuple[list[Check], list]:
     ok, detail = gold_balance(items)
     checks.append(Check(name, "gold_balance", ok, detail))
     base = artifact_baselines(items)
-    for key in ("longest_option", "most_overlap", "most_positive"):
+    for key in ARTIFACTS:
         gap = base[key] - base["chance"]
         checks.append(Check(name, f"artifact_{key}", abs(gap) <= ARTIFACT_TOLERANCE,
                             f"{base[key]:.1f}% vs chance {base['chance']:.1f}%"))  # fmt: skip

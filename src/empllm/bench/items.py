@@ -146,13 +146,17 @@ def _pick(scores: list[float]) -> int:
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
+ARTIFACTS = ("longest_option", "shortest_option", "most_overlap", "most_positive")
+
+
 def artifact_baselines(items: list[MCItem]) -> dict[str, float]:
     """Accuracy (%) of surface heuristics, and chance (%), over the items."""
     if not items:
         return {}
-    longest = overlap = positive = 0
+    longest = shortest = overlap = positive = 0
     for it in items:
         longest += _pick([len(o) for o in it.options]) == it.gold
+        shortest += _pick([-len(o) for o in it.options]) == it.gold
         context = set(_words(it.scenario + " " + it.question))
         overlap += _pick([len(context & set(_words(o))) for o in it.options]) == it.gold
         lexicon = POSITIVE[it.language]
@@ -161,6 +165,7 @@ def artifact_baselines(items: list[MCItem]) -> dict[str, float]:
     return {
         "chance": round(100 * sum(1 / len(it.options) for it in items) / n, 1),
         "longest_option": round(100 * longest / n, 1),
+        "shortest_option": round(100 * shortest / n, 1),
         "most_overlap": round(100 * overlap / n, 1),
         "most_positive": round(100 * positive / n, 1),
     }
