@@ -60,7 +60,7 @@ def run_empllm(backend, items: list) -> tuple[float, dict[str, int]]:
     async def go():
         runtime = Runtime(backend)  # no completion cache: every option is really scored
         start = time.perf_counter()
-        records = [await mc.score_by_loglikelihood(runtime, it) for it in items]
+        records = [await mc.score_by_loglikelihood(runtime, it, calibrate=False) for it in items]
         return time.perf_counter() - start, {it.id: r["pred"] for it, r in zip(items, records, strict=True)}
 
     return asyncio.run(go())

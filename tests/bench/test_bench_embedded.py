@@ -83,3 +83,24 @@ def test_mc_loglikelihoods_agree_with_an_independent_transformers_computation(mo
         assert max(abs(a - b) for a, b in zip(h["loglikelihoods"], ll["loglikelihoods"], strict=True)) < 2.0
         agree += h["pred"] == ll["pred"]
     assert agree >= len(items) - 2, f"llama.cpp and hf picked the same option on {agree} of {len(items)} items"
+
+
+def test_judged_subtasks_run_with_the_embedded_model_replying_and_playing_the_client(tmp_path, model_cache_dir):
+    """respond_gen and session with real generation (the judge is scripted: a 270M base model cannot judge)."""
+    from .test_bench_run import RUBRIC
+
+    judge = tmp_path / "judge.yaml"
+    judge.write_text(json.dumps({"default": RUBRIC}))
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(model_cache_dir)}
+    out_dir = tmp_path / "run"
+    out = subprocess.run([EMPLLM, "bench", "--model", "llamacpp:gemma-3-270m", "--tasks", "respond_gen,session",
+                          "--language", "en", "--limit", "1", "--judge", f"scripted:{judge}", "--client",
+                          "llamacpp:gemma-3-270m", "--session-replies", "2", "--out", str(out_dir), "--no-cache",
+                          "--quiet"], capture_output=True, text=True, env=env, timeout=900)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    samples = {s["task"]: s for s in map(json.loads, (out_dir / "samples.jsonl").read_text().splitlines())}
+    assert samples["respond_gen"]["reply"].strip() and samples["respond_gen"]["judge_parsed"]
+    session = samples["session"]
+    assert session["turns"][0]["role"] == "client" and session["turns"][1]["role"] == "psychologist"
+    assert session["turns"][1]["content"].strip()
+    assert session["intensity_start"] is not None and session["score"] is not None or session["error"]

@@ -125,3 +125,29 @@ def test_audit_passes_on_the_shipped_items_and_fails_on_a_planted_artifact(tmp_p
                          env=env, timeout=120)  # fmt: skip
     assert bad.returncode == 1
     assert "artifact_longest_option" in bad.stdout and "FAIL" in bad.stdout
+
+
+def test_an_interrupted_run_resumes_without_losing_or_repeating_items(tmp_path):
+    import signal
+    import time
+
+    script = tmp_path / "slow.yaml"
+    script.write_text(json.dumps({"default": "B", "delay_s": 0.2}))
+    args = [EMPLLM, "bench", "--model", f"scripted:{script}", "--tasks", "perceive", "--language", "en",
+            "--method", "generate", "--limit", "20", "--concurrency", "1", "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    samples = tmp_path / "run" / "samples.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not samples.is_file() or len(samples.read_text().splitlines()) < 5):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Rerun the same command to resume" in err
+    partial = len(samples.read_text().splitlines())
+    assert 5 <= partial < 20
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ids = [json.loads(x)["id"] for x in samples.read_text().splitlines()]
+    assert len(ids) == 20 and len(set(ids)) == 20
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["tasks"]["perceive.en"]["n"] == 20

@@ -73,3 +73,12 @@ def test_judge_answers_reasoning_first_then_json():
     assert parse_winner('{"winner": "tie"}') == "tie"
     with pytest.raises(ParseError):
         parse_winner("both are fine")
+
+
+def test_acc_mi_removes_the_options_prior():
+    it = item(options=("calm", "hurt and overlooked", "bored", "proud"), gold=1)
+    conditional = [-4.0, -9.5, -6.0, -5.0]  # the generic short option wins on the raw total
+    prior = [-3.0, -14.0, -5.5, -4.5]  # ... because it is likely anyway; the situation lifts option 1 most
+    decision = mc.decide(it, conditional, prior)
+    assert decision["pred"] == 0 and decision["pred_mi"] == 1 and decision["acc_mi"] == 1.0
+    assert "acc_mi" not in mc.decide(it, conditional)

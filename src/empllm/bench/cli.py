@@ -73,6 +73,9 @@ def bench(
     method: Annotated[str, typer.Option(help="auto, loglikelihood or generate (closed tasks).")] = "auto",
     mc_format: Annotated[str, typer.Option(help="cloze or listed (log-likelihood prompts).")] = "cloze",
     permutations: Annotated[int, typer.Option(min=1, help="Cyclic option orders averaged (listed).")] = 1,
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate/--no-calibrate", help="Also acc_mi (options' prior removed).")
+    ] = True,
     data: Annotated[Path | None, typer.Option(help="External benchmark file (eqbench, emobench_*).")] = None,
     responses: Annotated[Path | None, typer.Option(help="JSONL of {id, response} to score without a model.")] = None,
     pairwise: Annotated[str | None, typer.Option(help="'reference' or a run folder: pairwise respond_gen.")] = None,
@@ -102,7 +105,7 @@ def bench(
             model=None if responses and not model else settings.model,
             tasks=parse_task_list(task or tasks or DEFAULT_TASKS),
             language=language, judge=judge, client=client, limit=limit, method=method, mc_format=mc_format,
-            permutations=permutations, seed=seed, data=str(data) if data else None,
+            permutations=permutations, calibrate=calibrate, seed=seed, data=str(data) if data else None,
             responses=str(responses) if responses else None, pairwise=pairwise, session_replies=session_replies,
         )  # fmt: skip
     except ValidationError as exc:

@@ -2,7 +2,10 @@
 
 Log-likelihood follows lm-evaluation-harness: every option is a continuation of one shared context
 (evaluated once per item by the backend), `acc` takes the option with the highest log-likelihood
-and `acc_norm` the highest log-likelihood per UTF-8 byte of the option.
+and `acc_norm` the highest log-likelihood per UTF-8 byte of the option. `acc_mi` (lm-eval's
+acc_mutual_info) takes the option the situation makes most likely relative to its prior, the
+log-likelihood after the bare answer cue: it removes how probable an option's wording is anyway,
+which otherwise favours short, generic options.
 """
 
 from __future__ import annotations
@@ -40,15 +43,25 @@ def mc_context(item: MCItem, fmt: str, order: list[int], *, ask_letter: bool = F
     return render("bench_mc_listed", item.language, item=item, options=options, letters=LETTERS, ask_letter=ask_letter)
 
 
-def decide(item: MCItem, loglikelihoods: list[float]) -> dict:
+NULL_CONTEXT = {"en": "Answer:", "zh": "答案："}  # the cue alone: the options' prior
+
+
+def decide(item: MCItem, loglikelihoods: list[float], priors: list[float] | None = None) -> dict:
     per_byte = [ll / max(1, len(opt.encode("utf-8"))) for ll, opt in zip(loglikelihoods, item.options, strict=True)]
     pred, pred_norm = _argmax(loglikelihoods), _argmax(per_byte)
-    return {"pred": pred, "pred_norm": pred_norm, "acc": float(pred == item.gold),
-            "acc_norm": float(pred_norm == item.gold)}  # fmt: skip
+    decision = {"pred": pred, "pred_norm": pred_norm, "acc": float(pred == item.gold),
+                "acc_norm": float(pred_norm == item.gold)}  # fmt: skip
+    if priors is not None:
+        pred_mi = _argmax([ll - p for ll, p in zip(loglikelihoods, priors, strict=True)])
+        decision.update(pred_mi=pred_mi, acc_mi=float(pred_mi == item.gold))
+    return decision
 
 
-async def score_by_loglikelihood(runtime: Runtime, item: MCItem, *, fmt: str = "cloze", permutations: int = 1) -> dict:
-    """A sample record; with several permutations the log-likelihoods are averaged per option."""
+async def score_by_loglikelihood(
+    runtime: Runtime, item: MCItem, *, fmt: str = "cloze", permutations: int = 1, calibrate: bool = True
+) -> dict:
+    """A sample record; with several permutations the log-likelihoods are averaged per option.
+    `calibrate` also scores the options after the bare cue, for acc_mi (one more call per item)."""
     n = len(item.options)
     totals = [0.0] * n
     orders = rotations(n, permutations) if fmt == "listed" else [list(range(n))]
@@ -59,8 +72,12 @@ async def score_by_loglikelihood(runtime: Runtime, item: MCItem, *, fmt: str = "
         scores = await runtime.loglikelihood(context, [continuation(item.options[i], item.language) for i in order])
         for shown, original in enumerate(order):
             totals[original] += scores[shown] / len(orders)
+    priors = await runtime.loglikelihood(
+        NULL_CONTEXT[item.language], [continuation(o, item.language) for o in item.options]
+    )
     return {"method": "loglikelihood", "format": fmt, "prompt": contexts[0], "options": item.options,
-            "loglikelihoods": [round(x, 5) for x in totals], "gold": item.gold, **decide(item, totals)}  # fmt: skip
+            "loglikelihoods": [round(x, 5) for x in totals], "prior_loglikelihoods": [round(x, 5) for x in priors],
+            "gold": item.gold, **decide(item, totals, priors)}  # fmt: skip
 
 
 _LETTER = re.compile(r"(?<![A-Za-z])([A-F])(?![A-Za-z])")

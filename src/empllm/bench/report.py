@@ -95,7 +95,8 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         out.append("<h2>More measures</h2><ul>")
         for key, r in extras:
             if "acc_norm" in r:
-                out.append(f"<li>{esc(key)}: acc_norm {_fmt(r['acc_norm'])}</li>")
+                mi = f", acc_mi {_fmt(r['acc_mi'])}" if "acc_mi" in r else ""
+                out.append(f"<li>{esc(key)}: acc_norm {_fmt(r['acc_norm'])}{mi}</li>")
             if "trust_delta" in r:
                 out.append(f"<li>{esc(key)}: client intensity change {_fmt(r['intensity_delta'], 2)}, trust change "
                            f"{_fmt(r['trust_delta'], 2)}</li>")  # fmt: skip

@@ -39,6 +39,10 @@ def summarize_task(task: str, samples: list[dict], *, seed: int = 0) -> dict:
     if kind == "mc":
         row["acc_norm"] = 100 * (_mean([s["acc_norm"] for s in samples]) or 0.0)
         row["acc_norm_interval"] = bootstrap_interval([100 * s["acc_norm"] for s in samples], seed=seed)
+        calibrated = [100 * s["acc_mi"] for s in samples if "acc_mi" in s]
+        if calibrated:
+            row["acc_mi"] = _mean(calibrated)
+            row["acc_mi_interval"] = bootstrap_interval(calibrated, seed=seed)
     if kind == "session":
         for key in ("intensity_delta", "trust_delta"):
             row[key] = _mean([s[key] for s in samples if s.get(key) is not None])

@@ -45,6 +45,7 @@ class BenchConfig(BaseModel):
     method: Method = "auto"
     mc_format: Literal["cloze", "listed"] = "cloze"
     permutations: int = 1
+    calibrate: bool = True  # also acc_mi: options scored after the bare answer cue
     seed: int = 0
     data: str | None = None  # the file of an external benchmark
     responses: str | None = None  # JSONL of {"id", "response"} recorded elsewhere
@@ -148,7 +149,8 @@ class BenchRun:
                                       method=method, response=response, seed=seed)  # fmt: skip
         model = self.runtime(self.config.model) if method != "responses" else None
         return await score_mc(model, item, method=method, fmt=self.config.mc_format,
-                              permutations=self.config.permutations, response=response, seed=seed)  # fmt: skip
+                              permutations=self.config.permutations, response=response, seed=seed,
+                              calibrate=self.config.calibrate)  # fmt: skip
 
     async def aclose(self) -> None:
         if self._own:

@@ -25,19 +25,22 @@ def _mc_parts(item) -> list:
 
 
 async def score_mc(runtime: Runtime | None, item, *, method: str, fmt: str, permutations: int,
-                   response: str | None = None, seed: int = 0) -> dict:  # fmt: skip
+                   response: str | None = None, seed: int = 0, calibrate: bool = True) -> dict:  # fmt: skip
     """One record; an EmoBench EU item is two questions and counts only if both are right."""
     parts = []
     for part in _mc_parts(item):
         if method == "responses":
             parts.append(mc.score_recorded(part, response or ""))
         elif method == "loglikelihood":
-            parts.append(await mc.score_by_loglikelihood(runtime, part, fmt=fmt, permutations=permutations))
+            parts.append(await mc.score_by_loglikelihood(runtime, part, fmt=fmt, permutations=permutations,
+                                                         calibrate=calibrate))  # fmt: skip
         else:
             parts.append(await mc.score_by_letter(runtime, part, permutations=permutations, seed=seed))
     record = dict(parts[0]) if len(parts) == 1 else {"method": parts[0]["method"], "parts": parts}
     record["acc"] = float(all(p["acc"] for p in parts))
     record["acc_norm"] = float(all(p["acc_norm"] for p in parts))
+    if all("acc_mi" in p for p in parts):
+        record["acc_mi"] = float(all(p["acc_mi"] for p in parts))
     chance = 1.0
     for part in _mc_parts(item):
         chance /= len(part.options)
