@@ -67,7 +67,7 @@ async def test_emobench_eu_needs_both_emotion_and_cause(tmp_path):
     assert act.language == "zh" and act.gold == 1
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"qid": 3, "scenario": "x", "subject": "y", "choices": ["a", "b"], "label": "c"}))
-    with pytest.raises(EmpLLMError, match="line 1: label 'c'"):
+    with pytest.raises(EmpLLMError, match="record 1: label 'c'"):
         external.load_emobench_ea(bad)
 
 

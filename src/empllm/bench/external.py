@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -71,19 +72,10 @@ def load_eqbench(path: Path) -> list[RatingItem]:
 
 
 def _jsonl(path: Path, what: str) -> list[tuple[int, dict]]:
+    """(record number, record) pairs; a broken line is an error naming the file and line."""
     if not path.is_file():
         raise EmpLLMError(f"{what} file {path} does not exist")
-    rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EmpLLMError(f"{what} file {path} line {lineno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise EmpLLMError(f"{what} file {path} line {lineno}: expected a JSON object")
-        rows.append((lineno, row))
+    rows = list(enumerate(read_jsonl(path), 1))
     if not rows:
         raise EmpLLMError(f"{what} file {path} holds no items")
     return rows
@@ -124,7 +116,7 @@ QUESTIONS = {
 def load_emobench_eu(path: Path) -> list[ChoiceItem]:
     items = []
     for lineno, row in _jsonl(path, "EmoBench EU"):
-        where = f"EmoBench EU file {path} line {lineno}"
+        where = f"EmoBench EU file {path} record {lineno}"
         lang, subject = _language(row), str(_field(row, "subject", where))
         qid, scenario = str(_field(row, "qid", where)), str(_field(row, "scenario", where))
         parts = []
@@ -141,7 +133,7 @@ def load_emobench_eu(path: Path) -> list[ChoiceItem]:
 def load_emobench_ea(path: Path) -> list[ChoiceItem]:
     items = []
     for lineno, row in _jsonl(path, "EmoBench EA"):
-        where = f"EmoBench EA file {path} line {lineno}"
+        where = f"EmoBench EA file {path} record {lineno}"
         lang, subject = _language(row), str(_field(row, "subject", where))
         choices = [str(c) for c in _field(row, "choices", where)]
         gold = _gold(_field(row, "label", where), choices, where)

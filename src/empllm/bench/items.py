@@ -22,20 +22,32 @@ MCSubtask = Literal["perceive", "understand", "manage", "respond_mc", "safety"]
 T = TypeVar("T", bound=BaseModel)
 
 
-class MCItem(BaseModel):
-    """A multiple-choice item: a situation, a question, 4-6 options, one gold answer."""
+class ItemBase(BaseModel):
+    """What every EmpTest item has: an id like `<subtask>-<lang>-NNN`, a rationale and a source."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z_]+-(en|zh)-\d{3}$")
     language: Language
+    rationale: str = Field(min_length=10)  # one line: why the gold answer is right
+    source: str = "written for EmpTest"
+
+    @model_validator(mode="after")
+    def _id_names_subtask_and_language(self):
+        prefix = f"{self.subtask}-{self.language}-"  # every subclass declares subtask
+        if not self.id.startswith(prefix):
+            raise ValueError(f"id {self.id} should start with {prefix}")
+        return self
+
+
+class MCItem(ItemBase):
+    """A multiple-choice item: a situation, a question, 4-6 options, one gold answer."""
+
     subtask: MCSubtask
     scenario: str = Field(min_length=20)
     question: str = Field(min_length=5)
     options: list[str] = Field(min_length=4, max_length=6)
     gold: int = Field(ge=0)
-    rationale: str = Field(min_length=10)
-    source: str = "written for EmpTest"
 
     @model_validator(mode="after")
     def _consistent(self) -> MCItem:
@@ -43,25 +55,17 @@ class MCItem(BaseModel):
             raise ValueError(f"gold {self.gold} is not an option index (0..{len(self.options) - 1})")
         if len({o.strip() for o in self.options}) != len(self.options):
             raise ValueError("options repeat")
-        if not self.id.startswith(f"{self.subtask}-{self.language}-"):
-            raise ValueError(f"id {self.id} should start with {self.subtask}-{self.language}-")
         return self
 
 
-class IntensityItem(BaseModel):
+class IntensityItem(ItemBase):
     """EQ-Bench-style: after a short dialogue, rate four named emotions of one character 0-10."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(pattern=r"^intensity-(en|zh)-\d{3}$")
-    language: Language
     subtask: Literal["intensity"] = "intensity"
     dialogue: str = Field(min_length=40)  # a few "Name: line" turns
     character: str = Field(min_length=1)  # whose emotions are rated
     emotions: list[str] = Field(min_length=4, max_length=4)
     reference: list[int] = Field(min_length=4, max_length=4)  # 0-10 per emotion, same order
-    rationale: str = Field(min_length=10)
-    source: str = "written for EmpTest"
 
     @model_validator(mode="after")
     def _consistent(self) -> IntensityItem:
@@ -69,32 +73,18 @@ class IntensityItem(BaseModel):
             raise ValueError("reference ratings must be 0..10")
         if len({e.strip().lower() for e in self.emotions}) != 4:
             raise ValueError("emotions repeat")
-        if not self.id.startswith(f"intensity-{self.language}-"):
-            raise ValueError(f"id {self.id} should start with intensity-{self.language}-")
         return self
 
 
-class RespondGenItem(BaseModel):
+class RespondGenItem(ItemBase):
     """An open reply to a help-seeker's message, scored by a judge against the rubric."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(pattern=r"^respond_gen-(en|zh)-\d{3}$")
-    language: Language
     subtask: Literal["respond_gen"] = "respond_gen"
     context: str = ""  # optional earlier turns or background, shown before the message
     message: str = Field(min_length=20)  # what the help-seeker writes
     risk_level: RiskLevel = RiskLevel.none
     key_points: list[str] = Field(min_length=2)  # what a good reply notices or does (the judge's guide)
     reference_reply: str = Field(min_length=20)  # one good reply, written here (the "gold answer")
-    rationale: str = Field(min_length=10)
-    source: str = "written for EmpTest"
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RespondGenItem:
-        if not self.id.startswith(f"respond_gen-{self.language}-"):
-            raise ValueError(f"id {self.id} should start with respond_gen-{self.language}-")
-        return self
 
 
 def load_item_file(path: Path, schema: type[T]) -> list[T]:
