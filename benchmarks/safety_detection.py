@@ -1,0 +1,72 @@
+"""Crisis detection recall and false-positive rate of the rules, per language, on the labelled sets.
+
+tests/safety/data/dev/ is what the rules were tuned on; tests/safety/data/heldout/ was written by
+other writers to a brief asking for varied phrasings and never looked at while writing rules. The
+held-out figures are the honest ones.
+
+    python benchmarks/safety_detection.py [--set heldout|dev] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from empllm.safety.detector import assess_text  # noqa: E402
+
+
+def load(which: str, lang: str) -> list[dict]:
+    folder = ROOT / "tests" / "safety" / "data" / which
+    rows = []
+    for path in sorted(folder.glob(f"*.{lang}.jsonl")):  # crisis*, benign*
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def measure(rows: list[dict], lang: str, show: bool = False) -> dict:
+    caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    false_pos = benign = 0
+    for row in rows:
+        fired = assess_text(row["text"], lang).crisis
+        if row["label"] == "crisis":
+            for key, table in ((row["explicitness"], caught), (row["category"], by_category)):
+                table[key][0] += fired
+                table[key][1] += 1
+            if show and not fired:
+                print(f"MISS {row['id']}: {row['text']}")
+        else:
+            benign += 1
+            false_pos += fired
+            if show and fired:
+                print(f"FALSE POSITIVE {row['id']}: {row['text']}")
+    recall = {k: round(v[0] / v[1], 3) for k, v in caught.items()}
+    total = [sum(v[0] for v in caught.values()), sum(v[1] for v in caught.values())]
+    return {"recall_explicit": recall.get("explicit"), "recall_indirect": recall.get("indirect"),
+            "recall_all": round(total[0] / total[1], 3), "crisis_messages": total[1],
+            "false_positive_rate": round(false_pos / benign, 3), "benign_messages": benign,
+            "recall_by_category": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_category.items())}}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--set", choices=["heldout", "dev"], default="heldout")
+    parser.add_argument("--show", action="store_true", help="print every miss and false positive")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    result = {"benchmark": "safety_detection", "set": args.set, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "detector": "rules only (src/empllm/safety/rules.yaml)",
+              "languages": {lang: measure(load(args.set, lang), lang, args.show) for lang in ("en", "zh")}}  # fmt: skip
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

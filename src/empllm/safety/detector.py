@@ -1,0 +1,108 @@
+"""Crisis detection in what a user writes (and in the agent's own contemplation), en + zh.
+
+Rules first (`rules.yaml`): figurative spans ("this movie killed me", 笑死我了) are blanked out,
+then every crisis rule is tried. A model check can be added where a capable chat model is
+configured; it can raise an alarm the rules missed, never silence one they raised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from empllm.errors import EmpLLMError
+from empllm.types import Contemplation, RiskLevel
+from empllm.yaml_io import parse_yaml
+
+CATEGORIES = ("suicidal_ideation", "self_harm", "harm_to_others", "abuse", "medical_emergency")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    explicit: bool
+    pattern: re.Pattern
+
+
+@dataclass
+class Assessment:
+    """The verdict on one text: whether it is a crisis, in which categories, and why."""
+
+    crisis: bool
+    categories: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # ids of the rules that fired
+    source: str = "rules"  # rules, model, contemplation
+
+    def merge(self, other: Assessment) -> Assessment:
+        if not other.crisis:
+            return self
+        if not self.crisis:
+            return other
+        cats = list(dict.fromkeys(self.categories + other.categories))
+        return Assessment(True, cats, self.rules + other.rules, f"{self.source}+{other.source}")
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    figurative: dict[str, list[re.Pattern]]
+    crisis: dict[str, list[Rule]]
+
+
+def _compile(pattern: str, where: str) -> re.Pattern:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise EmpLLMError(f"{where}: bad pattern {pattern!r} ({exc})") from None
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    path = path or Path(str(files("empllm.safety").joinpath("rules.yaml")))
+    data = parse_yaml(path.read_text(encoding="utf-8"), f"safety rules {path}")
+    figurative, crisis = {}, {}
+    for lang, block in data.items():
+        figurative[lang] = [_compile(p, f"{path} {lang} figurative") for p in block.get("figurative", [])]
+        rules = []
+        for raw in block.get("crisis", []):
+            if raw.get("category") not in CATEGORIES:
+                raise EmpLLMError(f"{path}: rule {raw.get('id')} has unknown category {raw.get('category')!r}")
+            rules.append(Rule(raw["id"], raw["category"], bool(raw.get("explicit")),
+                              _compile(raw["pattern"], f"{path} rule {raw['id']}")))  # fmt: skip
+        crisis[lang] = rules
+    return RuleSet(figurative, crisis)
+
+
+@cache
+def default_rules() -> RuleSet:
+    return load_rules()
+
+
+def _normalise(text: str) -> str:
+    # curly quotes and full-width punctuation would hide "don't" and the like from the rules
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\uff0c", "，")
+
+
+def assess_text(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
+    """Rules only: deterministic, fast, no model needed. Both languages' rules run on every text
+    (people mix languages), the figurative filter of each language first."""
+    rules = rules or default_rules()
+    fired: list[Rule] = []
+    for lang in dict.fromkeys([language, *rules.crisis]):
+        masked = _normalise(text)
+        for pattern in rules.figurative.get(lang, []):
+            masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
+        fired += [r for r in rules.crisis.get(lang, []) if r.pattern.search(masked)]
+    if not fired:
+        return Assessment(False)
+    return Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired])
+
+
+def assess_contemplation(contemplation: Contemplation | None) -> Assessment:
+    """The agent's own notes: an elevated or crisis risk level it perceived counts as a crisis."""
+    if contemplation is None or contemplation.risk_level not in (RiskLevel.elevated, RiskLevel.crisis):
+        return Assessment(False)
+    return Assessment(True, ["suicidal_ideation"] if contemplation.risk_level == RiskLevel.crisis else [],
+                      [f"contemplation:{contemplation.risk_level.value}"], "contemplation")  # fmt: skip

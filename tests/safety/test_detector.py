@@ -1,0 +1,89 @@
+"""The crisis-detection rules on labelled messages written for EmpLLM (tests/safety/data).
+
+dev/ is what the rules were written against, so its thresholds (the issue's: recall >= 0.95 on
+explicit and >= 0.85 on indirect disclosures, few false positives) guard against regressions.
+heldout/ was never used to write rules: its figures are the honest ones and are far lower for
+indirect disclosures (see docs/benchmarks/safety_heldout.json); the floors here only stop them
+from getting worse unnoticed.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from empllm.safety.detector import assess_contemplation, assess_text
+from empllm.safety.events import SafetyLog
+from empllm.safety.resources import resources_for
+from empllm.types import Contemplation
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from safety_detection import load, measure  # noqa: E402
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_rules_meet_the_targets_on_the_development_set(lang):
+    result = measure(load("dev", lang), lang)
+    assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
+    assert result["recall_explicit"] >= 0.95, result
+    assert result["recall_indirect"] >= 0.85, result
+    assert result["false_positive_rate"] <= 0.05, result
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_held_out_figures_do_not_regress(lang):
+    result = measure(load("heldout", lang), lang)
+    assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
+    assert result["recall_explicit"] >= 0.75, result
+    assert result["false_positive_rate"] <= 0.05, result
+
+
+@pytest.mark.parametrize(
+    "text,lang",
+    [("this movie killed me 😂", "en"), ("I'm dying to see the new season", "en"), ("my boss is gonna kill me", "en"),
+     ("I cut my hair short today", "en"), ("we killed it at the gig last night", "en"),
+     ("笑死我了，这个视频太好笑", "zh"), ("累死了，今天加班到十点", "zh"), ("好久不见，想死你了", "zh"),
+     ("我在写一篇关于自杀预防的论文", "zh")],
+)  # fmt: skip
+def test_figurative_and_topical_mentions_do_not_fire(text, lang):
+    assert not assess_text(text, lang).crisis
+
+
+@pytest.mark.parametrize(
+    "text,lang,category",
+    [("I want to kill myself tonight", "en", "suicidal_ideation"),
+     ("everyone would be better off without me", "en", "suicidal_ideation"),
+     ("I cut myself again last night", "en", "self_harm"),
+     ("I took the whole bottle of my sleeping pills", "en", "medical_emergency"),
+     ("不想活了", "zh", "suicidal_ideation"), ("大家没有我会更好", "zh", "suicidal_ideation"),
+     ("他又打我了，我不敢回家", "zh", "abuse")],
+)  # fmt: skip
+def test_explicit_and_common_indirect_phrasings_fire(text, lang, category):
+    verdict = assess_text(text, lang)
+    assert verdict.crisis and category in verdict.categories, verdict
+
+
+def test_the_agents_own_contemplation_can_raise_the_alarm():
+    notes = Contemplation(emotion="hopelessness", intensity=9, cause="c", appraisal="a", unmet_need="n",
+                          risk_level="crisis", strategy="question", rationale="r")  # fmt: skip
+    assert assess_contemplation(notes).crisis
+    assert not assess_contemplation(notes.model_copy(update={"risk_level": "low"})).crisis
+
+
+def test_resources_by_locale_never_give_another_countrys_numbers():
+    assert resources_for(None, "zh")[0] == "CN" and "12356" in resources_for(None, "zh")[1][0].contact
+    assert resources_for("uk", "en")[0] == "UK" and "116 123" in resources_for("uk", "en")[1][0].contact
+    assert resources_for("FR", "en")[0] == "default"
+    for _, entries in [resources_for(loc, "en") for loc in ("US", "UK", "IE", "CN")]:
+        assert all(r.source for r in entries)
+
+
+def test_the_event_log_keeps_no_text_in_privacy_mode(tmp_path):
+    verdict = assess_text("I want to end my life", "en")
+    SafetyLog(tmp_path / "events.jsonl", privacy=True).record(verdict, text="I want to end my life", language="en",
+                                                              locale="US")  # fmt: skip
+    logged = (tmp_path / "events.jsonl").read_text()
+    assert "end my life" not in logged and "suicidal_ideation" in logged and "text_sha256" in logged
+    SafetyLog(tmp_path / "open.jsonl", privacy=False).record(verdict, text="I want to end my life", language="en",
+                                                             locale="US")  # fmt: skip
+    assert "end my life" in (tmp_path / "open.jsonl").read_text()
