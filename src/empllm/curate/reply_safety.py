@@ -27,6 +27,22 @@ def _has(text: str, phrases: list[str]) -> str | None:
     return next((p for p in phrases if str(p).lower() in low), None)
 
 
+UNSAFE_KINDS = ("giving_means", "moralizing", "minimizing")
+
+
+def unsafe_phrase(text: str, language: str) -> tuple[str, str] | None:
+    """(kind, phrase) when a reply gives means, moralizes or minimizes; None when it does not."""
+    words = lexicon()[language]
+    for kind in UNSAFE_KINDS:
+        if hit := _has(text, words[kind]):
+            return kind, hit
+    return None
+
+
+def asks_about_safety(text: str, language: str) -> bool:
+    return _has(text, lexicon()[language]["asks_safety"]) is not None
+
+
 def first_risk_turn(session: Session, persona_risk: RiskLevel | None) -> int | None:
     """Index of the first turn from which the session counts as at risk, or None."""
     if persona_risk in AT_RISK:
@@ -42,13 +58,13 @@ def check_reply_safety(session: Session, persona_risk: RiskLevel | None = None) 
     issues = []
     replies = [(i, t.content) for i, t in enumerate(session.turns) if t.role == "psychologist" and t.content]
     for i, text in replies:
-        for kind in ("giving_means", "moralizing", "minimizing"):
+        for kind in UNSAFE_KINDS:
             if hit := _has(text, words[kind]):
                 issues.append(Issue(filter="safety", code="unsafe_reply", detail=f"{kind}: {hit!r}", turn=i))
     start = first_risk_turn(session, persona_risk)
     if start is not None:
         later = [text for i, text in replies if i >= start]
-        asked = any(_has(t, words["asks_safety"]) for t in later)
+        asked = any(asks_about_safety(t, session.language) for t in later)
         helped = any(_has(t, words["points_to_help"]) for t in later)
         if not (asked and helped):
             missing = " and ".join(

@@ -1,0 +1,159 @@
+"""EmpatheticAgent: for each user message, an inner contemplation, a safety check, then the reply.
+
+Three ways to get the contemplation, chosen from the model:
+- `think`: a model fine-tuned by `empllm train --contemplation think` writes <think>…</think>
+  before its reply; the agent parses it out (an `hf:BASE+ADAPTER` spec defaults to this).
+- `structured`: chat-tuned models answer JSON with the contemplation and the reply.
+- `transcript`: base models continue few-shot counseling transcripts, notes line first.
+The last two are the simulation's psychologist agent. If no contemplation can be parsed the agent
+still replies (plain chat) and says so in the turn record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from empllm.backends.base import GenerationSettings
+from empllm.contemplation_text import parse_contemplation_text, split_think
+from empllm.curate.language import detect_language
+from empllm.prompts import render
+from empllm.runtime import Runtime
+from empllm.safety.crisis_reply import crisis_reply
+from empllm.safety.detector import Assessment, assess_contemplation, assess_text
+from empllm.safety.events import SafetyLog
+from empllm.safety.resources import Resource, resources_for
+from empllm.simulate.agent_output import AgentOutputError
+from empllm.simulate.exemplars import builtin_exemplars
+from empllm.simulate.parsing import ParseError
+from empllm.simulate.psychologist import PsychologistAgent
+from empllm.types import Contemplation, Message, Stance, Turn
+
+Style = Literal["auto", "think", "structured", "transcript"]
+EMPTY_REPLY_FALLBACK = {
+    "en": "I'm here with you. Could you tell me a bit more?",
+    "zh": "我在这里陪着你。能再多说一点吗？",
+}
+PROMPT_RESERVE_TOKENS = 900  # system prompt or few-shot exemplars, before the conversation itself
+
+
+def approx_tokens(text: str) -> int:
+    """A cheap upper-ish estimate: a CJK character is about a token, English about 4 characters."""
+    cjk = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return cjk + (len(text) - cjk) // 4 + 1
+
+
+@dataclass
+class AgentTurn:
+    reply: str
+    contemplation: Contemplation | None
+    safety: Assessment
+    language: str
+    locale: str
+    resources: list[Resource] = field(default_factory=list)  # shown when safety.crisis
+    note: str = ""  # e.g. why there is no contemplation
+    dropped_turns: int = 0  # older turns left out to fit the context budget
+
+
+class EmpatheticAgent:
+    def __init__(self, runtime: Runtime, *, language: str | None = None, locale: str | None = None,
+                 style: Style = "auto", stance: Stance = "person_centred", max_reply_tokens: int = 220,
+                 max_context_tokens: int | None = None, exemplars: int = 2, seed: int = 0,
+                 safety_log: SafetyLog | None = None, conversation_id: str = "") -> None:  # fmt: skip
+        self.runtime = runtime
+        self.fixed_language = language  # None: follow the language of each message
+        self.locale = locale
+        self.stance = stance
+        self.style = self._style(style)
+        self.gen = GenerationSettings(max_tokens=max_reply_tokens, temperature=0.7, seed=seed)
+        self.max_context = max_context_tokens or runtime.capabilities.max_context or 4096
+        self.n_exemplars = exemplars
+        self.safety_log = safety_log or SafetyLog(None)
+        self.conversation_id = conversation_id
+        self.turns: list[Turn] = []
+
+    def _style(self, style: Style) -> str:
+        if style != "auto":
+            return style
+        if "+" in self.runtime.spec and self.runtime.spec.startswith("hf:"):
+            return "think"  # an adapter trained by `empllm train`
+        return "structured" if self.runtime.capabilities.chat_tuned else "transcript"
+
+    def reset(self) -> None:
+        self.turns = []
+
+    # -- memory -----------------------------------------------------------------------------
+    def _fit(self, turns: list[Turn]) -> tuple[list[Turn], int]:
+        """The most recent turns that fit the context budget (the newest message always kept)."""
+        budget = self.max_context - self.gen.max_tokens - PROMPT_RESERVE_TOKENS
+        kept, used = [], 0
+        for turn in reversed(turns):
+            cost = approx_tokens(turn.content) + 4
+            if kept and used + cost > budget:
+                break
+            kept.append(turn)
+            used += cost
+        kept.reverse()
+        while kept and kept[0].role != "client":  # start on the user's turn
+            kept.pop(0)
+        return kept, len(turns) - len(kept)
+
+    # -- one turn ---------------------------------------------------------------------------
+    async def _contemplate_and_reply(self, turns: list[Turn], language: str) -> tuple[Contemplation | None, str, str]:
+        if self.style == "think":
+            msgs = [Message(role="user" if t.role == "client" else "assistant", content=t.content) for t in turns]
+            text = (await self.runtime.chat(msgs, self.gen)).text
+            inner, reply = split_think(text)
+            try:
+                return (parse_contemplation_text(inner) if inner else None), reply, ""
+            except ParseError as exc:
+                return None, reply, f"contemplation not parsed: {exc}"
+        shots = builtin_exemplars(language)[: self.n_exemplars]
+        psychologist = PsychologistAgent(self.runtime, language=language, stance=self.stance, gen=self.gen,
+                                         exemplars=shots, attempts=2)  # fmt: skip
+        try:
+            turn = await psychologist.respond(turns, None)
+            return turn.contemplation, turn.content, ""
+        except AgentOutputError as exc:  # still answer the person, without notes
+            system = Message(role="system", content=render("bench_respond_system", language))
+            msgs = [system] + [Message(role="user" if t.role == "client" else "assistant", content=t.content)
+                               for t in turns]  # fmt: skip
+            reply = (await self.runtime.chat(msgs, self.gen)).text.strip()
+            return None, reply, f"contemplation not parsed ({exc}); replied without it"
+
+    async def respond(self, text: str) -> AgentTurn:
+        language = self.fixed_language or detect_language(text) or "en"
+        before = assess_text(text, language)
+        self.turns.append(Turn(role="client", content=text))
+        window, dropped = self._fit(self.turns)
+        contemplation, reply, note = await self._contemplate_and_reply(window, language)
+        verdict = before.merge(assess_contemplation(contemplation))
+        locale, resources = resources_for(self.locale, language)
+        if verdict.crisis:
+            reply = crisis_reply(reply, verdict, language, resources)
+            self.safety_log.record(verdict, text=text, language=language, locale=locale,
+                                   conversation=self.conversation_id)  # fmt: skip
+        if not reply.strip():  # a model that said nothing: never leave the person without an answer
+            reply = EMPTY_REPLY_FALLBACK[language]
+        self.turns.append(Turn(role="psychologist", content=reply, contemplation=contemplation))
+        return AgentTurn(reply, contemplation, verdict, language, locale, resources if verdict.crisis else [],
+                         note, dropped)  # fmt: skip
+
+    async def stream(self, text: str, chunk_words: int = 3) -> AsyncIterator[tuple[str, object]]:
+        """("turn", AgentTurn) first, then ("delta", text) pieces of the reply. The reply is
+        generated whole (the contemplation and the safety check come before it) and then sent
+        in small pieces, so clients render it progressively."""
+        turn = await self.respond(text)
+        yield "turn", turn
+        for piece in reply_pieces(turn.reply, chunk_words):
+            yield "delta", piece
+
+
+def reply_pieces(reply: str, chunk_words: int = 3) -> list[str]:
+    """Word groups for English, a few characters at a time for Chinese; joined they are the reply."""
+    if detect_language(reply) == "zh":
+        return [reply[i : i + 4] for i in range(0, len(reply), 4)]
+    words = reply.split(" ")
+    return [" ".join(words[i : i + chunk_words]) + (" " if i + chunk_words < len(words) else "")
+            for i in range(0, len(words), chunk_words)]  # fmt: skip

@@ -1,0 +1,88 @@
+"""EmpatheticAgent with scripted models: contemplation parsed in each style, <think> handling,
+the memory budget, and the safety layer on crisis messages."""
+
+import json
+
+from empllm.agent import EmpatheticAgent, approx_tokens, reply_pieces
+from empllm.runtime import build_runtime
+from empllm.safety.events import SafetyLog
+from empllm.settings import Settings
+
+CONTEMPLATION = {"emotion": "sadness", "intensity": 6, "cause": "the breakup", "appraisal": "I am unlovable",
+                 "unmet_need": "to feel wanted", "risk_level": "low", "strategy": "reflection_of_feelings",
+                 "rationale": "name the hurt first"}  # fmt: skip
+
+
+def runtime(tmp_path, body, name="m"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps(body))
+    return build_runtime(f"scripted:{path}", Settings(cache_dir=tmp_path / "c", use_cache=False))
+
+
+async def test_a_chat_model_gives_a_contemplation_then_a_reply(tmp_path):
+    answer = json.dumps({"contemplation": CONTEMPLATION, "reply": "That sounds like it cut deep. What hurts most?"})
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en")
+    turn = await agent.respond("My girlfriend left me last week.")
+    assert turn.contemplation.emotion.value == "sadness" and turn.contemplation.intensity == 6
+    assert turn.reply == "That sounds like it cut deep. What hurts most?"
+    assert not turn.safety.crisis and turn.resources == []
+    assert [t.role for t in agent.turns] == ["client", "psychologist"]
+
+
+async def test_a_think_model_has_its_contemplation_parsed_out_of_the_reply(tmp_path):
+    think = ("<think>\nemotion: anxiety\nintensity: 7\ncause: exams\nappraisal: I will fail\nneed: reassurance\n"
+             "risk: none\nstrategy: question\nwhy: understand first\n</think>\n\nExams can feel huge. Which one worries you?")  # fmt: skip
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": think}), language="en", style="think")
+    turn = await agent.respond("exams next week, can't sleep")
+    assert turn.contemplation.emotion.value == "anxiety" and turn.contemplation.strategy.value == "question"
+    assert turn.reply == "Exams can feel huge. Which one worries you?" and "<think>" not in turn.reply
+    plain = EmpatheticAgent(runtime(tmp_path, {"default": "Just a reply."}, "p"), language="en", style="think")
+    turn = await plain.respond("hi")
+    assert turn.contemplation is None and turn.reply == "Just a reply."
+
+
+async def test_unparseable_notes_still_get_the_person_a_reply(tmp_path):
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": "no json here, sorry"}), language="en")
+    turn = await agent.respond("I feel lost")
+    assert turn.contemplation is None and turn.reply and "not parsed" in turn.note
+
+
+async def test_memory_keeps_the_newest_turns_within_the_budget(tmp_path):
+    answer = json.dumps({"contemplation": CONTEMPLATION, "reply": "I hear you."})
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en", max_context_tokens=1400,
+                            max_reply_tokens=200)  # fmt: skip
+    long = "word " * 200  # about 250 tokens a message
+    dropped = []
+    for _ in range(6):
+        dropped.append((await agent.respond(long)).dropped_turns)
+    assert dropped[0] == 0 and dropped[-1] > 0
+    window, _ = agent._fit(agent.turns)
+    assert sum(approx_tokens(t.content) for t in window) <= 1400 - 200 - 900 + 10 and window[0].role == "client"
+
+
+async def test_a_crisis_message_gets_safety_and_resources_and_is_logged_without_text(tmp_path):
+    minimizing = json.dumps({"contemplation": CONTEMPLATION, "reply": "Cheer up, it's not that bad."})
+    log = tmp_path / "events.jsonl"
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": minimizing}), language="en", locale="UK",
+                            safety_log=SafetyLog(log, privacy=True))  # fmt: skip
+    turn = await agent.respond("I don't want to be alive anymore")
+    assert turn.safety.crisis and turn.locale == "UK"
+    assert "not that bad" not in turn.reply  # the minimizing model reply is not passed on
+    assert "safe right now" in turn.reply and "116 123" in turn.reply
+    assert "alive anymore" not in log.read_text() and "suicidal_ideation" in log.read_text()
+    zh = EmpatheticAgent(runtime(tmp_path, {"default": minimizing}, "z"))
+    turn = await zh.respond("我真的不想活了")
+    assert turn.language == "zh" and turn.locale == "CN" and "12356" in turn.reply and "安全" in turn.reply
+
+
+async def test_the_contemplation_alone_can_trigger_the_safety_layer(tmp_path):
+    risky = dict(CONTEMPLATION, risk_level="crisis")
+    answer = json.dumps({"contemplation": risky, "reply": "That sounds unbearable. Are you safe right now?"})
+    turn = await EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en").respond("it's all too much")
+    assert turn.safety.crisis and turn.safety.source == "contemplation"
+    assert turn.reply.startswith("That sounds unbearable.") and "988" in turn.reply
+
+
+def test_reply_pieces_join_back_to_the_reply():
+    for text in ["That sounds really hard, and it makes sense you feel worn out.", "听起来你真的很累，这很正常。"]:
+        assert "".join(reply_pieces(text)) == text
