@@ -382,13 +382,15 @@ def train_command(
         )
 
 
-def _add_bench() -> None:
+def _add_subcommands() -> None:
     from empllm.bench.cli import bench_app
+    from empllm.serve.cli import serve_command
 
     app.add_typer(bench_app, name="bench")
+    app.command("serve")(serve_command)
 
 
-_add_bench()
+_add_subcommands()
 
 
 def main() -> None:
