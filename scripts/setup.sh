@@ -54,7 +54,7 @@ pip install -q -e '.[all,dev]'
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Debian's chromium and chromium-driver for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null
   else
     echo "note: /usr/bin/chromium or /usr/bin/chromedriver is missing; browser tests will be skipped" \
       "(install Debian's chromium and chromium-driver as root)"
