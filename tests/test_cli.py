@@ -34,7 +34,14 @@ def test_generate_with_scripted_model(tmp_path):
 def test_chat_repl_with_scripted_model(tmp_path):
     script = tmp_path / "s.yaml"
     script.write_text("replies: ['That sounds heavy.', 'I am here.']\n")
-    out = run("chat", "--model", f"scripted:{script}", cache_dir=tmp_path, stdin="I lost my job\n/reset\nhi\n/quit\n")
+    out = run(
+        "chat",
+        "--plain",
+        "--model",
+        f"scripted:{script}",
+        cache_dir=tmp_path,
+        stdin="I lost my job\n/reset\nhi\n/quit\n",
+    )
     assert out.returncode == 0, out.stderr
     assert "That sounds heavy." in out.stdout and "I am here." in out.stdout
     assert "conversation cleared" in out.stderr
@@ -95,3 +102,22 @@ def test_models_lists_backends(tmp_path):
     assert out.returncode == 0
     for kind in ["llamacpp", "openai", "hf", "scripted"]:
         assert kind in out.stdout
+
+
+def test_chat_goes_through_the_agent_with_thoughts_save_and_language(tmp_path):
+    import json
+
+    notes = {"emotion": "sadness", "intensity": 6, "cause": "job loss", "appraisal": "I failed",
+             "unmet_need": "reassurance", "risk_level": "low", "strategy": "reflection_of_feelings",
+             "rationale": "name the loss"}  # fmt: skip
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({"default": json.dumps({"contemplation": notes, "reply": "That is a real loss."})}))
+    saved = tmp_path / "conv.jsonl"
+    stdin = f"I lost my job\n/thoughts\n/lang zh\n我好难过\n/save {saved}\n/quit\n"
+    out = run("chat", "--model", f"scripted:{script}", "--locale", "UK", cache_dir=tmp_path, stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("That is a real loss.") == 2
+    assert "[contemplation]" in out.stderr and "job loss" in out.stderr  # shown after /thoughts
+    assert "empathetic agent (structured)" in out.stderr
+    rows = [json.loads(x) for x in saved.read_text().splitlines()]
+    assert [r["language"] for r in rows] == ["en", "zh"] and rows[0]["contemplation"]["cause"] == "job loss"

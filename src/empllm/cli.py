@@ -113,17 +113,22 @@ def chat(
     max_tokens: Annotated[int, typer.Option(min=1)] = 200,
     temperature: Annotated[float, typer.Option(min=0.0)] = 0.7,
     seed: Annotated[int | None, typer.Option()] = None,
+    show_thoughts: Annotated[bool, typer.Option(help="Print the agent's contemplation before each reply.")] = False,
+    language: Annotated[str | None, typer.Option(help="en or zh (default: follow each message).")] = None,
+    locale: Annotated[str | None, typer.Option(help="Crisis-resource locale: US, UK, IE, CN.")] = None,
+    plain: Annotated[bool, typer.Option(help="Talk to the bare model, without the agent.")] = False,
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """A minimal terminal chat that streams replies. Commands: /reset, /quit."""
+    """Chat in the terminal with the empathetic agent (streamed). /reset, /save FILE, /lang, /thoughts, /quit."""
     state.quiet = state.quiet or quiet
     from empllm.chat_repl import run_repl
 
     # a conversation is not replayed from the cache: the same words may deserve a fresh reply
     settings = _settings(model=model, base_url=base_url, use_cache=False)
     gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature, seed=seed)
-    asyncio.run(run_repl(settings, gen, system=system, base_url=base_url, quiet=state.quiet))
+    asyncio.run(run_repl(settings, gen, system=system, base_url=base_url, quiet=state.quiet, plain=plain,
+                         show_thoughts=show_thoughts, language=language, locale=locale))  # fmt: skip
 
 
 personas_app = typer.Typer(help="Persona cards: list, show and validate.", no_args_is_help=True)
