@@ -86,3 +86,20 @@ async def test_the_contemplation_alone_can_trigger_the_safety_layer(tmp_path):
 def test_reply_pieces_join_back_to_the_reply():
     for text in ["That sounds really hard, and it makes sense you feel worn out.", "听起来你真的很累，这很正常。"]:
         assert "".join(reply_pieces(text)) == text
+
+
+async def test_a_model_check_adds_alarms_the_rules_miss_and_never_clears_theirs(tmp_path):
+    from empllm.safety.model_check import ModelSafetyCheck
+
+    answer = json.dumps({"contemplation": CONTEMPLATION, "reply": "That sounds like a lot."})
+    flagging = ModelSafetyCheck(
+        runtime(tmp_path, {"default": '{"crisis": true, "category": "suicidal_ideation"}'}, "s")
+    )
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en", safety_model=flagging)
+    turn = await agent.respond("found the cat a new home, tying up a few things")  # indirect: easy for rules to miss
+    assert turn.safety.crisis and "model" in turn.safety.rules and "988" in turn.reply
+    quiet = ModelSafetyCheck(runtime(tmp_path, {"default": '{"crisis": false, "category": "none"}'}, "q"))
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": answer}, "m2"), language="en", safety_model=quiet)
+    assert (await agent.respond("I want to kill myself")).safety.crisis  # the rules' alarm stands
+    garbled = ModelSafetyCheck(runtime(tmp_path, {"default": "I cannot answer that"}, "g"))
+    assert not (await garbled.assess("a normal day at work", "en")).crisis

@@ -23,6 +23,7 @@ from empllm.runtime import Runtime
 from empllm.safety.crisis_reply import crisis_reply
 from empllm.safety.detector import Assessment, assess_contemplation, assess_text
 from empllm.safety.events import SafetyLog
+from empllm.safety.model_check import ModelSafetyCheck
 from empllm.safety.resources import Resource, resources_for
 from empllm.simulate.agent_output import AgentOutputError
 from empllm.simulate.exemplars import builtin_exemplars
@@ -60,7 +61,8 @@ class EmpatheticAgent:
     def __init__(self, runtime: Runtime, *, language: str | None = None, locale: str | None = None,
                  style: Style = "auto", stance: Stance = "person_centred", max_reply_tokens: int = 220,
                  max_context_tokens: int | None = None, exemplars: int = 2, seed: int = 0,
-                 safety_log: SafetyLog | None = None, conversation_id: str = "") -> None:  # fmt: skip
+                 safety_log: SafetyLog | None = None, conversation_id: str = "",
+                 safety_model: ModelSafetyCheck | None = None) -> None:  # fmt: skip
         self.runtime = runtime
         self.fixed_language = language  # None: follow the language of each message
         self.locale = locale
@@ -71,6 +73,7 @@ class EmpatheticAgent:
         self.n_exemplars = exemplars
         self.safety_log = safety_log or SafetyLog(None)
         self.conversation_id = conversation_id
+        self.safety_model = safety_model  # a chat model that screens what the rules may miss
         self.turns: list[Turn] = []
 
     def _style(self, style: Style) -> str:
@@ -125,6 +128,8 @@ class EmpatheticAgent:
     async def respond(self, text: str) -> AgentTurn:
         language = self.fixed_language or detect_language(text) or "en"
         before = assess_text(text, language)
+        if self.safety_model is not None:
+            before = before.merge(await self.safety_model.assess(text, language))
         self.turns.append(Turn(role="client", content=text))
         window, dropped = self._fit(self.turns)
         contemplation, reply, note = await self._contemplate_and_reply(window, language)

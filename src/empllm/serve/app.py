@@ -20,6 +20,7 @@ from empllm.contemplation_text import render_contemplation
 from empllm.errors import EmpLLMError
 from empllm.runtime import Runtime
 from empllm.safety.events import SafetyLog
+from empllm.safety.model_check import ModelSafetyCheck
 from empllm.serve.openai_shapes import ChatRequest, chunk_body, completion_body, completion_id, error_body
 from empllm.types import Turn
 
@@ -42,7 +43,7 @@ def _error(status: int, message: str, kind: str = "invalid_request_error", code:
     return JSONResponse(error_body(message, kind, code, param), status_code=status)
 
 
-def create_app(runtime: Runtime, config: ServeConfig) -> FastAPI:
+def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyCheck | None = None) -> FastAPI:
     app = FastAPI(title="EmpLLM", docs_url=None, redoc_url=None)
     safety_log = SafetyLog(config.safety_log, privacy=config.privacy)
     page = Path(str(files("empllm.serve").joinpath("static/index.html"))).read_text(encoding="utf-8")
@@ -95,7 +96,8 @@ def create_app(runtime: Runtime, config: ServeConfig) -> FastAPI:
         if not conversation or conversation[-1].role != "user" or not conversation[-1].text().strip():
             return _error(400, "the last message must be a non-empty user message", param="messages")
         agent = EmpatheticAgent(runtime, language=req.language, locale=req.locale or config.locale,
-                                max_reply_tokens=max_tokens, seed=req.seed or 0, safety_log=safety_log)  # fmt: skip
+                                max_reply_tokens=max_tokens, seed=req.seed or 0, safety_log=safety_log,
+                                safety_model=safety_model)  # fmt: skip
         agent.turns = [Turn(role="client" if m.role == "user" else "psychologist", content=m.text())
                        for m in conversation[:-1]]  # fmt: skip
         include = config.show_thoughts if req.include_reasoning is None else req.include_reasoning

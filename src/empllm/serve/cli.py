@@ -24,6 +24,7 @@ def serve_command(
     safety_log: Annotated[Path | None, typer.Option(help="Append crisis events to this JSONL file.")] = None,
     log_text: Annotated[bool, typer.Option(help="Keep message text in the safety log (privacy off).")] = False,
     name: Annotated[str | None, typer.Option(help="Model name to report (default: the spec).")] = None,
+    safety_model: Annotated[str | None, typer.Option(help="A chat model that also screens messages.")] = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
     """Serve the empathetic agent: /v1/chat/completions, /v1/models, /health and a chat page at /."""
@@ -38,5 +39,8 @@ def serve_command(
                          show_thoughts=show_thoughts, max_request_bytes=max_request_kb * 1024,
                          max_tokens_limit=max_tokens_limit, locale=locale, safety_log=safety_log,
                          privacy=not log_text)  # fmt: skip
+    from empllm.safety.model_check import ModelSafetyCheck
+
+    check = ModelSafetyCheck(build_runtime(safety_model, settings, base_url=base_url)) if safety_model else None
     sys.stderr.write(f"empllm: serving {settings.model} on http://{host}:{port}/ (chat page at /)\n")
-    uvicorn.run(create_app(runtime, config), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(runtime, config, check), host=host, port=port, log_level="warning")
