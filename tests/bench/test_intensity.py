@@ -56,3 +56,13 @@ def test_expected_rating_and_chance():
     # a uniform random rater's expected score; a perfect rater gets 10
     chance = intensity.chance_item_score([0, 10, 5, 5])
     assert 0 < chance < 10
+
+
+def test_the_constant_rater_baseline_is_the_best_single_number():
+    from empllm.bench.results import summarize_task
+
+    samples = [{"score": 5.0, "chance": 1.0, "method": "responses", "reference": [4, 4, 4, 4]},
+               {"score": 6.0, "chance": 1.0, "method": "responses", "reference": [4, 4, 4, 4]}]  # fmt: skip
+    row = summarize_task("intensity", samples)
+    assert row["constant_baseline"] == pytest.approx(100.0)  # answering 4 everywhere is perfect here
+    assert row["score"] == pytest.approx(55.0)

@@ -34,6 +34,15 @@ def _bar(score, interval, chance, best, width: int = 360) -> str:
     return "".join(parts) + "</svg>"
 
 
+def _below(row: dict) -> str:
+    """A flag for a score whose whole interval lies under chance: a systematic bias, not noise."""
+    ci = row.get("interval")
+    if not ci or ci[1] >= row["chance"]:
+        return ""
+    hint = "; see acc_mi" if "acc_mi" in row else ""
+    return f" <span class='below' title='the interval lies below chance'>below chance{hint}</span>"
+
+
 def worst_items(samples: list[dict], task: str, language: str, n: int = WORST) -> list[dict]:
     rows = [s for s in samples if s["task"] == task and s["language"] == language]
 
@@ -85,18 +94,24 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         out.append(
             f"<tr data-task='{esc(key)}'><td>{esc(row['task'])}</td><td>{esc(row['language'])}</td>"
             f"<td>{esc(str(row['method']))}</td><td class='num'>{row['n']}/{row['n_items']}</td>"
-            f"<td class='num score'>{_fmt(row['score'])}</td><td>{_fmt(ci and ci[0])} – {_fmt(ci and ci[1])}</td>"
+            f"<td class='num score'>{_fmt(row['score'])}</td><td>{_fmt(ci and ci[0])} – {_fmt(ci and ci[1])}"
+            f"{_below(row)}</td>"
             f"<td class='num'>{_fmt(row['chance'])}</td><td class='num'>{_fmt(row['chance_normalized'])}</td>"
             f"<td>{_bar(row['score'], ci, row['chance'], row['best'])}</td></tr>"
         )
     out.append("</table>")
-    extras = [(k, r) for k, r in results["tasks"].items() if "acc_norm" in r or "pairwise" in r or "trust_delta" in r]
+    extras = [(k, r) for k, r in results["tasks"].items()
+              if "acc_norm" in r or "pairwise" in r or "trust_delta" in r or "constant_baseline" in r]  # fmt: skip
     if extras:
         out.append("<h2>More measures</h2><ul>")
         for key, r in extras:
             if "acc_norm" in r:
                 mi = f", acc_mi {_fmt(r['acc_mi'])}" if "acc_mi" in r else ""
                 out.append(f"<li>{esc(key)}: acc_norm {_fmt(r['acc_norm'])}{mi}</li>")
+            if "constant_baseline" in r:
+                out.append(f"<li>{esc(key)}: the best constant rating (the same number for every emotion) "
+                           f"scores {_fmt(r['constant_baseline'])}; below that, the model reads nothing from "
+                           "the dialogue</li>")  # fmt: skip
             if "trust_delta" in r:
                 out.append(f"<li>{esc(key)}: client intensity change {_fmt(r['intensity_delta'], 2)}, trust change "
                            f"{_fmt(r['trust_delta'], 2)}</li>")  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from empllm.bench.intensity import RATINGS, item_score
 from empllm.bench.scorers import BEST, SCALE
 from empllm.bench.stats import bootstrap_interval, chance_normalized, length_controlled_win_rate
 from empllm.bench.tasks import KIND
@@ -43,6 +44,10 @@ def summarize_task(task: str, samples: list[dict], *, seed: int = 0) -> dict:
         if calibrated:
             row["acc_mi"] = _mean(calibrated)
             row["acc_mi_interval"] = bootstrap_interval(calibrated, seed=seed)
+    if kind == "rating" and samples:  # the best a rater that ignores the dialogue could do
+        row["constant_baseline"] = max(
+            (10 * _mean([item_score([c] * len(s["reference"]), s["reference"]) for s in samples]), c) for c in RATINGS
+        )[0]
     if kind == "session":
         for key in ("intensity_delta", "trust_delta"):
             row[key] = _mean([s[key] for s in samples if s.get(key) is not None])
