@@ -5,6 +5,7 @@ Files `exemplars/*.yaml` hold lists of exemplars (written for EmpLLM, en and zh)
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -70,10 +71,16 @@ def load_exemplars(path: Path) -> list[Exemplar]:
     return out
 
 
-def builtin_exemplars(language: str | None = None) -> list[Exemplar]:
+@cache
+def _all_builtin_exemplars() -> tuple[Exemplar, ...]:
+    # parsed once per process: the server's agent asks for them on every request
     folder = Path(str(files("empllm.simulate").joinpath("exemplars")))
     found = [ex for path in sorted(folder.glob("*.yaml")) for ex in load_exemplars(path)]
     ids = [ex.id for ex in found]
     if len(ids) != len(set(ids)):
         raise EmpLLMError("built-in exemplar ids are not unique")
-    return [ex for ex in found if language is None or ex.language == language]
+    return tuple(found)
+
+
+def builtin_exemplars(language: str | None = None) -> list[Exemplar]:
+    return [ex for ex in _all_builtin_exemplars() if language is None or ex.language == language]
