@@ -9,7 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from empllm.backends.base import GenerationSettings
-from empllm.bench.judge import Judge
+from empllm.bench.judge import RUBRIC_FLOOR, Judge
 from empllm.errors import EmpLLMError
 from empllm.personas.loader import load_personas
 from empllm.prompts import render
@@ -67,6 +67,7 @@ async def run_eval_session(
     start, end = states[0], states[-1]
     record = {
         "method": "session",
+        "chance": RUBRIC_FLOOR,  # judged: the rubric's floor stands in for chance
         "persona": persona.id,
         "turns": [t.model_dump(mode="json", exclude_none=True) for t in turns],
         "error": error,
