@@ -1,8 +1,8 @@
 """Crisis detection recall and false-positive rate of the rules, per language, on the labelled sets.
 
-tests/safety/data/dev/ is what the rules were tuned on; tests/safety/data/heldout/ was written by
-other writers to a brief asking for varied phrasings and never looked at while writing rules. The
-held-out figures are the honest ones.
+src/empllm/safety/data/dev/ is what the rules were written against and what the classifier trains
+on; tests/safety/data/heldout/ was written by other writers to a brief asking for varied phrasings
+and never used to write rules or train. The held-out figures are the honest ones.
 
     python benchmarks/safety_detection.py [--set heldout|dev] [--show]
 """
@@ -22,19 +22,24 @@ from empllm.safety.detector import assess_text  # noqa: E402
 
 
 def load(which: str, lang: str) -> list[dict]:
-    folder = ROOT / "tests" / "safety" / "data" / which
+    # dev ships with the package (the classifier trains on it); held-out lives with the tests
+    folder = (
+        ROOT / "src" / "empllm" / "safety" / "data" / "dev"
+        if which == "dev"
+        else ROOT / "tests" / "safety" / "data" / which
+    )
     rows = []
     for path in sorted(folder.glob(f"*.{lang}.jsonl")):  # crisis*, benign*
         rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows
 
 
-def measure(rows: list[dict], lang: str, show: bool = False) -> dict:
+def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = True) -> dict:
     caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     false_pos = benign = 0
     for row in rows:
-        fired = assess_text(row["text"], lang).crisis
+        fired = assess_text(row["text"], lang, classifier=classifier).crisis
         if row["label"] == "crisis":
             for key, table in ((row["explicitness"], caught), (row["category"], by_category)):
                 table[key][0] += fired
@@ -61,8 +66,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result = {"benchmark": "safety_detection", "set": args.set, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "detector": "rules only (src/empllm/safety/rules.yaml)",
-              "languages": {lang: measure(load(args.set, lang), lang, args.show) for lang in ("en", "zh")}}  # fmt: skip
+              "detector": "rules (src/empllm/safety/rules.yaml) then the classifier (classifier.py)",
+              "languages": {lang: measure(load(args.set, lang), lang, args.show) for lang in ("en", "zh")},
+              "rules_only": {lang: measure(load(args.set, lang), lang, classifier=False)
+                             for lang in ("en", "zh")}}  # fmt: skip
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -1,10 +1,11 @@
-"""The crisis-detection rules on labelled messages written for EmpLLM (tests/safety/data).
+"""Crisis detection (rules, then the learned classifier) on labelled messages written for EmpLLM.
 
-dev/ is what the rules were written against, so its thresholds (the issue's: recall >= 0.95 on
-explicit and >= 0.85 on indirect disclosures, few false positives) guard against regressions.
-heldout/ was never used to write rules: its figures are the honest ones and are far lower for
-indirect disclosures (see docs/benchmarks/safety_heldout.json); the floors here only stop them
-from getting worse unnoticed.
+The development set (src/empllm/safety/data/dev) is what the rules were written against and what
+the classifier trains on, so the issue's thresholds there (recall >= 0.95 on explicit and >= 0.85
+on indirect disclosures, few false positives) guard against regressions. tests/safety/data/heldout
+was never used for either: its figures are the honest ones (docs/benchmarks/safety_heldout.json,
+measured 2026-11-25: explicit 1.00 / indirect 0.76 / false positives 0.06 in English, 0.94 / 0.84
+/ 0.02 in Chinese); the floors below sit a little under them so a regression shows.
 """
 
 import sys
@@ -34,8 +35,9 @@ def test_rules_meet_the_targets_on_the_development_set(lang):
 def test_held_out_figures_do_not_regress(lang):
     result = measure(load("heldout", lang), lang)
     assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
-    assert result["recall_explicit"] >= 0.75, result
-    assert result["false_positive_rate"] <= 0.05, result
+    assert result["recall_explicit"] >= 0.9, result
+    assert result["recall_indirect"] >= 0.7, result
+    assert result["false_positive_rate"] <= 0.08, result
 
 
 @pytest.mark.parametrize(

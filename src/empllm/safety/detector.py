@@ -1,7 +1,8 @@
 """Crisis detection in what a user writes (and in the agent's own contemplation), en + zh.
 
 Rules first (`rules.yaml`): figurative spans ("this movie killed me", 笑死我了) are blanked out,
-then every crisis rule is tried. A model check can be added where a capable chat model is
+then every crisis rule is tried. What they miss goes to a small learned classifier
+(`classifier.py`), which catches far more indirect disclosures. A model check can be added where a capable chat model is
 configured; it can raise an alarm the rules missed, never silence one they raised.
 """
 
@@ -85,9 +86,21 @@ def _normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("\uff0c", "，")
 
 
-def assess_text(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
-    """Rules only: deterministic, fast, no model needed. Both languages' rules run on every text
-    (people mix languages), the figurative filter of each language first."""
+def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
+    """Rules, then the learned classifier for what they miss: deterministic, no model call. Both
+    languages' rules run on every text (people mix languages), each figurative filter first."""
+    verdict = assess_by_rules(text, language, rules)
+    if verdict.crisis or not classifier:
+        return verdict
+    from empllm.safety.classifier import language_model
+
+    learned = language_model(language)
+    if learned is not None and (p := learned.probability(text)) >= learned.threshold:
+        return Assessment(True, [], [f"classifier:{p:.2f}"], "classifier")
+    return verdict
+
+
+def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
     rules = rules or default_rules()
     fired: list[Rule] = []
     for lang in dict.fromkeys([language, *rules.crisis]):
