@@ -78,7 +78,9 @@ async def test_a_crisis_message_gets_safety_and_resources_and_is_logged_without_
 async def test_the_contemplation_alone_can_trigger_the_safety_layer(tmp_path):
     risky = dict(CONTEMPLATION, risk_level="crisis")
     answer = json.dumps({"contemplation": risky, "reply": "That sounds unbearable. Are you safe right now?"})
-    turn = await EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en").respond("I had a long week at work")
+    turn = await EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en").respond(
+        "I had a long week at work"
+    )
     assert turn.safety.crisis and turn.safety.source == "contemplation"
     assert turn.reply.startswith("That sounds unbearable.") and "988" in turn.reply
 

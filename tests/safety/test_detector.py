@@ -21,23 +21,18 @@ from empllm.types import Contemplation
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_rules_meet_the_targets_on_the_development_set(lang):
-    result = measure(load("dev", lang), lang)
-    assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
-    assert result["recall_explicit"] >= 0.95, result
-    assert result["recall_indirect"] >= 0.85, result
-    assert result["false_positive_rate"] <= 0.05, result
+# (set, least explicit recall, least indirect recall, most false positives)
+FLOORS = [("dev", 0.95, 0.85, 0.05), ("heldout", 0.9, 0.7, 0.08)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_held_out_figures_do_not_regress(lang):
-    result = measure(load("heldout", lang), lang)
+@pytest.mark.parametrize("which,explicit,indirect,false_pos", FLOORS)
+def test_detection_figures_hold(which, explicit, indirect, false_pos, lang):
+    result = measure(load(which, lang), lang)
     assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
-    assert result["recall_explicit"] >= 0.9, result
-    assert result["recall_indirect"] >= 0.7, result
-    assert result["false_positive_rate"] <= 0.08, result
+    assert result["recall_explicit"] >= explicit, result
+    assert result["recall_indirect"] >= indirect, result
+    assert result["false_positive_rate"] <= false_pos, result
 
 
 @pytest.mark.parametrize(
