@@ -18,20 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+from empllm.safety.classifier import DEV_DIR, labelled_messages  # noqa: E402
 from empllm.safety.detector import assess_text  # noqa: E402
 
 
 def load(which: str, lang: str) -> list[dict]:
     # dev ships with the package (the classifier trains on it); held-out lives with the tests
-    folder = (
-        ROOT / "src" / "empllm" / "safety" / "data" / "dev"
-        if which == "dev"
-        else ROOT / "tests" / "safety" / "data" / which
-    )
-    rows = []
-    for path in sorted(folder.glob(f"*.{lang}.jsonl")):  # crisis*, benign*
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
+    return labelled_messages(DEV_DIR if which == "dev" else ROOT / "tests" / "safety" / "data" / which, lang)
 
 
 def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = True) -> dict:

@@ -100,11 +100,18 @@ class BenchRun:
         self.skipped: dict[str, str] = {}
         self.method = config.method
         self.reference_for = pairwise_references(config.pairwise)
+        self._judge: Judge | None = None
 
     def runtime(self, spec: str) -> Runtime:
         if spec not in self.runtimes:
             self.runtimes[spec] = build_runtime(spec, self.settings)
         return self.runtimes[spec]
+
+    def judge(self) -> Judge | None:
+        """One judge for the whole run (built on first use)."""
+        if self._judge is None and self.config.judge:
+            self._judge = Judge(self.runtime(self.config.judge))
+        return self._judge
 
     def _usable(self, unit: T.TaskUnit) -> str | None:
         """Why a unit cannot run with this configuration (None when it can)."""
@@ -125,7 +132,7 @@ class BenchRun:
         cfg, seed = self.config, self.config.seed * 100_003 + index
         response = None if self.responses is None else self.responses.get(item.id)
         model = None if self.responses is not None else self.runtime(cfg.model)
-        judge = Judge(self.runtime(cfg.judge)) if cfg.judge else None
+        judge = self.judge()
         if unit.kind == "session":
             client = self.runtime(cfg.client or cfg.judge)
             return await run_eval_session(item, model=model, client=client, judge=judge,
@@ -144,10 +151,9 @@ class BenchRun:
             return await self._closed(unit, item, "generate", response, seed)
 
     async def _closed(self, unit, item, method, response, seed) -> dict:
-        if unit.kind == "rating":
-            return await score_rating(self.runtime(self.config.model) if method != "responses" else None, item,
-                                      method=method, response=response, seed=seed)  # fmt: skip
         model = self.runtime(self.config.model) if method != "responses" else None
+        if unit.kind == "rating":
+            return await score_rating(model, item, method=method, response=response, seed=seed)
         return await score_mc(model, item, method=method, fmt=self.config.mc_format,
                               permutations=self.config.permutations, response=response, seed=seed,
                               calibrate=self.config.calibrate)  # fmt: skip
@@ -156,10 +162,6 @@ class BenchRun:
         if self._own:
             for rt in self.runtimes.values():
                 await rt.aclose()
-
-
-def item_id(item) -> str:
-    return item.id
 
 
 async def run_bench(
@@ -195,7 +197,7 @@ async def run_bench(
                     run.skipped[unit.name] = why
                     continue
                 todo = [(i, it) for i, it in enumerate(unit.items)
-                        if (unit.task, unit.language, item_id(it)) not in done]  # fmt: skip
+                        if (unit.task, unit.language, it.id) not in done]  # fmt: skip
                 if progress is not None:
                     progress.start(unit, len(unit.items) - len(todo))
                 unit_start = time.perf_counter()
@@ -203,7 +205,7 @@ async def run_bench(
                 async def one(index: int, item, unit=unit) -> None:
                     async with gate:
                         record = await run.score(unit, index, item)
-                    writer.write({"task": unit.task, "language": unit.language, "id": item_id(item), **record})
+                    writer.write({"task": unit.task, "language": unit.language, "id": item.id, **record})
                     if progress is not None:
                         progress.advance(unit)
 
@@ -224,7 +226,7 @@ async def run_bench(
 def build_results(config, run: BenchRun, samples: list[dict], provenance: dict, timings: dict, wall_s: float) -> dict:
     tasks: dict[str, dict] = {}
     by_unit: dict[tuple[str, str], list[dict]] = {}
-    wanted = {(u.task, u.language): {item_id(it) for it in u.items} for u in run.units}
+    wanted = {(u.task, u.language): {it.id for it in u.items} for u in run.units}
     for s in samples:
         key = (s["task"], s["language"])
         if key in wanted and s["id"] in wanted[key]:

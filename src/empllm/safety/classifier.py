@@ -25,12 +25,19 @@ class LanguageModel:
         return float(self.model.predict_proba(self.vectorizer.transform([text.lower()]))[0, 1])
 
 
-def training_rows(language: str) -> list[dict]:
-    folder = Path(str(files("empllm.safety").joinpath("data/dev")))
+DEV_DIR = Path(str(files("empllm.safety").joinpath("data/dev")))
+
+
+def labelled_messages(folder: Path, language: str) -> list[dict]:
+    """Every message of a labelled set (crisis*.LANG.jsonl and benign*.LANG.jsonl in `folder`)."""
     rows = []
     for path in sorted(folder.glob(f"*.{language}.jsonl")):
         rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows
+
+
+def training_rows(language: str) -> list[dict]:
+    return labelled_messages(DEV_DIR, language)
 
 
 def _fit(texts, labels):

@@ -43,6 +43,10 @@ def _error(status: int, message: str, kind: str = "invalid_request_error", code:
     return JSONResponse(error_body(message, kind, code, param), status_code=status)
 
 
+def _sse(chunk: dict) -> str:
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+
 def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyCheck | None = None) -> FastAPI:
     app = FastAPI(title="EmpLLM", docs_url=None, redoc_url=None)
     safety_log = SafetyLog(config.safety_log, privacy=config.privacy)
@@ -121,10 +125,10 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
             first = {"role": "assistant", "content": ""}
             if reasoning:
                 first["reasoning"] = reasoning
-            yield f"data: {json.dumps(chunk_body(cid, name, first), ensure_ascii=False)}\n\n"
+            yield _sse(chunk_body(cid, name, first))
             for piece in reply_pieces(turn.reply):
-                yield f"data: {json.dumps(chunk_body(cid, name, {'content': piece}), ensure_ascii=False)}\n\n"
-            yield f"data: {json.dumps(chunk_body(cid, name, {}, 'stop', extra), ensure_ascii=False)}\n\n"
+                yield _sse(chunk_body(cid, name, {"content": piece}))
+            yield _sse(chunk_body(cid, name, {}, "stop", extra))
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
