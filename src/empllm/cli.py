@@ -389,10 +389,12 @@ def train_command(
 
 def _add_subcommands() -> None:
     from empllm.bench.cli import bench_app
+    from empllm.demo.cli import demo_command
     from empllm.serve.cli import serve_command
 
     app.add_typer(bench_app, name="bench")
     app.command("serve")(serve_command)
+    app.command("demo")(demo_command)
 
 
 _add_subcommands()

@@ -206,11 +206,13 @@ class HFBackend:
             last = torch.log_softmax(prefix.logits[0, -1].float(), dim=-1)
             results = []
             for cont in conts:
-                cache = {self._cache_arg: copy.deepcopy(getattr(prefix, self._cache_arg))}
-                ids = torch.tensor([cont], device=self.device)
-                logits = self.model(ids, use_cache=True, **cache).logits[0].float()
-                logprobs = torch.log_softmax(logits, dim=-1)
-                total = last[cont[0]] + logprobs[torch.arange(len(cont) - 1), ids[0, 1:]].sum()
+                total = last[cont[0]]
+                if len(cont) > 1:  # a one-token continuation (a rating " 7") needs no forward pass
+                    cache = {self._cache_arg: copy.deepcopy(getattr(prefix, self._cache_arg))}
+                    ids = torch.tensor([cont[:-1]], device=self.device)
+                    logprobs = torch.log_softmax(self.model(ids, use_cache=True, **cache).logits[0].float(), dim=-1)
+                    targets = torch.tensor(cont[1:], device=self.device)
+                    total = total + logprobs[torch.arange(len(cont) - 1), targets].sum()
                 results.append(float(total))
         return results
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import os
@@ -247,6 +248,11 @@ class LlamaCppBackend:
         return await run_locked(self._lock, lambda: self._loglikelihood_sync(context, continuations))
 
     async def aclose(self) -> None:
-        for llm in (self._generator, self._scorer):
-            if llm is not None:
-                llm.close()
+        # on the model thread, under the lock: freeing a model while a call is still decoding on
+        # that thread (an interrupted run closing its runtimes) would crash the process
+        def close() -> None:
+            for llm in (self._generator, self._scorer):
+                if llm is not None:
+                    llm.close()
+
+        await asyncio.shield(run_locked(self._lock, close))

@@ -11,17 +11,17 @@ from empllm.bench.compare import compare_runs, load_run
 WORST = 5
 
 
-def _fmt(x, digits: int = 1) -> str:
+def fmt_num(x, digits: int = 1) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def _bar(score, interval, chance, best, width: int = 360) -> str:
+def score_bar(score, interval, chance, best, width: int = 360) -> str:
     """A horizontal bar from 0 to best, the interval as a whisker, chance as a dashed line."""
 
     def x(v):
         return 10 + (width - 20) * max(0.0, min(1.0, (v or 0) / best)) if best else 10
 
-    parts = [f'<svg width="{width}" height="26" role="img" aria-label="score {_fmt(score)} of {best:g}">',
+    parts = [f'<svg width="{width}" height="26" role="img" aria-label="score {fmt_num(score)} of {best:g}">',
              f'<rect x="10" y="8" width="{width - 20}" height="10" fill="#eee"/>']  # fmt: skip
     if score is not None:
         parts.append(f'<rect x="10" y="8" width="{x(score) - 10:.1f}" height="10" fill="#4a7bd0"/>')
@@ -94,10 +94,10 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         out.append(
             f"<tr data-task='{esc(key)}'><td>{esc(row['task'])}</td><td>{esc(row['language'])}</td>"
             f"<td>{esc(str(row['method']))}</td><td class='num'>{row['n']}/{row['n_items']}</td>"
-            f"<td class='num score'>{_fmt(row['score'])}</td><td>{_fmt(ci and ci[0])} – {_fmt(ci and ci[1])}"
+            f"<td class='num score'>{fmt_num(row['score'])}</td><td>{fmt_num(ci and ci[0])} – {fmt_num(ci and ci[1])}"
             f"{_below(row)}</td>"
-            f"<td class='num'>{_fmt(row['chance'])}</td><td class='num'>{_fmt(row['chance_normalized'])}</td>"
-            f"<td>{_bar(row['score'], ci, row['chance'], row['best'])}</td></tr>"
+            f"<td class='num'>{fmt_num(row['chance'])}</td><td class='num'>{fmt_num(row['chance_normalized'])}</td>"
+            f"<td>{score_bar(row['score'], ci, row['chance'], row['best'])}</td></tr>"
         )
     out.append("</table>")
     extras = [(k, r) for k, r in results["tasks"].items()
@@ -106,20 +106,20 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         out.append("<h2>More measures</h2><ul>")
         for key, r in extras:
             if "acc_norm" in r:
-                mi = f", acc_mi {_fmt(r['acc_mi'])}" if "acc_mi" in r else ""
-                out.append(f"<li>{esc(key)}: acc_norm {_fmt(r['acc_norm'])}{mi}</li>")
+                mi = f", acc_mi {fmt_num(r['acc_mi'])}" if "acc_mi" in r else ""
+                out.append(f"<li>{esc(key)}: acc_norm {fmt_num(r['acc_norm'])}{mi}</li>")
             if "constant_baseline" in r:
                 out.append(f"<li>{esc(key)}: the best constant rating (the same number for every emotion) "
-                           f"scores {_fmt(r['constant_baseline'])}; below that, the model reads nothing from "
+                           f"scores {fmt_num(r['constant_baseline'])}; below that, the model reads nothing from "
                            "the dialogue</li>")  # fmt: skip
             if "trust_delta" in r:
-                out.append(f"<li>{esc(key)}: client intensity change {_fmt(r['intensity_delta'], 2)}, trust change "
-                           f"{_fmt(r['trust_delta'], 2)}</li>")  # fmt: skip
+                out.append(f"<li>{esc(key)}: client intensity change {fmt_num(r['intensity_delta'], 2)}, trust change "
+                           f"{fmt_num(r['trust_delta'], 2)}</li>")  # fmt: skip
             if "pairwise" in r:
                 p = r["pairwise"]
-                out.append(f"<li>{esc(key)}: pairwise win rate {_fmt(p['win_rate'])} (length-controlled "
-                           f"{_fmt(p['lc_win_rate'])}), judge position consistency {_fmt(p['position_consistency'])}"
-                           f" over {p['n']} pairs</li>")  # fmt: skip
+                out.append(f"<li>{esc(key)}: pairwise win rate {fmt_num(p['win_rate'])} (length-controlled "
+                           f"{fmt_num(p['lc_win_rate'])}), judge position consistency "
+                           f"{fmt_num(p['position_consistency'])} over {p['n']} pairs</li>")  # fmt: skip
         out.append("</ul>")
     if results.get("skipped"):
         out.append("<h2>Skipped</h2><ul>")
@@ -133,7 +133,7 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
             continue
         out.append(f"<h3>{esc(key)}</h3><table class='worst'>")
         for s in worst_items(samples, row["task"], row["language"]):
-            out.append(f"<tr><td>{esc(s['id'])}</td><td class='num'>{_fmt(s.get('score'), 2)}</td>"
+            out.append(f"<tr><td>{esc(s['id'])}</td><td class='num'>{fmt_num(s.get('score'), 2)}</td>"
                        f"<td>{_describe(s)}</td></tr>")  # fmt: skip
         out.append("</table>")
     out.append("</body></html>")
@@ -150,8 +150,9 @@ def render_comparison(comparison: dict) -> str:
     for key, r in comparison["tasks"].items():
         ci = r["interval"]
         verdict = "B higher" if ci[0] > 0 else "B lower" if ci[1] < 0 else "within noise"
-        out.append(f"<tr><td>{esc(key)}</td><td class='num'>{_fmt(r['a'])}</td><td class='num'>{_fmt(r['b'])}</td>"
-                   f"<td class='num'>{_fmt(r['delta'])}</td><td>{_fmt(ci[0])} – {_fmt(ci[1])}</td>"
+        out.append(f"<tr><td>{esc(key)}</td><td class='num'>{fmt_num(r['a'])}</td>"
+                   f"<td class='num'>{fmt_num(r['b'])}</td>"
+                   f"<td class='num'>{fmt_num(r['delta'])}</td><td>{fmt_num(ci[0])} – {fmt_num(ci[1])}</td>"
                    f"<td class='num'>{r['n']}</td><td class='{'sig' if r['significant'] else 'noise'}'>{verdict}</td>"
                    "</tr>")  # fmt: skip
     out.append("</table>")

@@ -1,0 +1,55 @@
+"""What a demo run is: its models, sizes and seed. Two presets: the default (about 20 minutes on 2
+CPU cores) and --quick (a smoke run of every stage in about 4 minutes); any size can be overridden
+for a real-scale run (see docs/demo.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CLOSED_TASKS = ["perceive", "understand", "manage", "respond_mc", "safety", "intensity"]
+JUDGED_TASKS = ["respond_gen"]  # need --judge; `session` is left to `empllm bench` (minutes per item)
+
+
+class DemoConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "llamacpp:gemma-3-270m"  # plays client and psychologist in simulation
+    base: str = "hf:gemma-3-270m"  # fine-tuned, and measured as the baseline
+    judge: str | None = None  # a chat model for the judged EmpTest tasks (off: closed tasks only)
+    seed_data: bool = False  # also train on the hand-written exemplar sessions
+    seed: int = 0
+    sessions_per_language: int = Field(ge=1)
+    max_turns: int = Field(ge=2)
+    exemplars: int = Field(ge=0)  # few-shot sessions in each base-model simulation prompt
+    train_steps: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    max_length: int = Field(ge=64)
+    bench_limit: int = Field(ge=0)  # items per sub-task and language; 0: all of them
+    calibrate: bool  # also score options after a bare answer cue (acc_mi); doubles the scoring work
+    examples_per_language: int = Field(ge=0)
+    example_max_tokens: int = Field(ge=8)
+
+    @property
+    def bench_tasks(self) -> list[str]:
+        return CLOSED_TASKS + (JUDGED_TASKS if self.judge else [])
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+PRESETS = {
+    # measured on 2 cores: see docs/performance.md ("empllm demo") for each stage's wall time
+    "default": dict(sessions_per_language=6, max_turns=4, exemplars=2, train_steps=16, batch_size=2, max_length=384,
+                    bench_limit=8, calibrate=True, examples_per_language=2, example_max_tokens=160),
+    "quick": dict(sessions_per_language=1, max_turns=2, exemplars=1, train_steps=3, batch_size=2, max_length=192,
+                  bench_limit=1, calibrate=False, examples_per_language=1, example_max_tokens=48),
+}  # fmt: skip
+
+
+def demo_config(quick: bool, **overrides) -> DemoConfig:
+    values = dict(PRESETS["quick" if quick else "default"])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return DemoConfig(**values)
