@@ -1,10 +1,11 @@
 """Crisis detection recall and false-positive rate of the rules, per language, on the labelled sets.
 
 src/empllm/safety/data/dev/ is what the rules were written against and what the classifier trains
-on; tests/safety/data/heldout/ was written by other writers to a brief asking for varied phrasings
-and never used to write rules or train. The held-out figures are the honest ones.
+on; tests/safety/data/heldout/ and heldout2/ were written by other writers to a brief asking for
+varied phrasings and never used to write rules or train (heldout2 came later, unseen by anyone who
+worked on the detector). The held-out figures are the honest ones.
 
-    python benchmarks/safety_detection.py [--set heldout|dev] [--show]
+    python benchmarks/safety_detection.py [--set heldout|heldout2|dev] [--show] [--out FILE]
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["heldout", "dev"], default="heldout")
+    parser.add_argument("--set", choices=["heldout", "heldout2", "dev"], default="heldout")
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
