@@ -38,6 +38,9 @@ def demo_command(
     bench_limit: Annotated[
         int | None, typer.Option(min=0, help="EmpTest items per sub-task and language (0: all).")
     ] = None,
+    calibrate: Annotated[
+        bool | None, typer.Option("--calibrate/--no-calibrate", help="Also score EmpTest's acc_mi (twice the work).")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
@@ -53,7 +56,8 @@ def demo_command(
     try:
         config = demo_config(quick, model=model, base=base, judge=judge, seed_data=_on_off(seed_data), seed=seed,
                              sessions_per_language=sessions, max_turns=max_turns, train_steps=train_steps,
-                             batch_size=batch_size, max_length=max_length, bench_limit=bench_limit)  # fmt: skip
+                             batch_size=batch_size, max_length=max_length, bench_limit=bench_limit,
+                             calibrate=calibrate)  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]
         raise EmpLLMError(f"{err['loc'][0]}: {err['msg']}") from None

@@ -45,7 +45,7 @@ def _funnel(results: dict) -> str:
     return "".join(out) + f"</table><p>--seed-data {seed}.</p>"
 
 
-def _curves(training: dict, width: int = 520, height: int = 200) -> str:
+def _curves(training: dict, width: int = 640, height: int = 200) -> str:
     """Training loss per step for both runs, one polyline each."""
     points = [(p["step"], p["loss"]) for run in training.values() for p in run["loss_curve"]]
     if not points:
@@ -67,7 +67,7 @@ def _curves(training: dict, width: int = 520, height: int = 200) -> str:
     for i, (mode, run) in enumerate(training.items()):
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(p["step"], p["loss"]) for p in run["loss_curve"]))
         parts.append(f"<polyline fill='none' stroke='{colours.get(mode, '#333')}' stroke-width='2' points='{pts}'/>")
-        parts.append(f"<text x='{width - 150}' y='{24 + 14 * i}' font-size='12' "
+        parts.append(f"<text x='{width - 200}' y='{24 + 14 * i}' font-size='12' "
                      f"fill='{colours.get(mode, '#333')}'>{esc(MODELS[mode])}</text>")  # fmt: skip
     return "".join(parts) + "</svg>"
 
@@ -108,6 +108,8 @@ def _emptest(results: dict) -> str:
             bar = score_bar(row["score"], row["interval"], row["chance"], row["best"], 200)
             cells.append(f"<td class='num'>{num(row['score'], k + '/score')} "
                          f"{_interval(row['interval'], k + '/interval')}<br>{bar}</td>")  # fmt: skip
+        first_key = f"emptest/tasks/{task}/{first}"
+        cells.append(f"<td class='num'>{num(any_row['chance'], first_key + '/chance')}</td>")  # as in the header
         for name in COMPARISONS:
             d, k = em["deltas"][name].get(task), f"emptest/deltas/{name}/{task}"
             if d is None:
@@ -116,10 +118,8 @@ def _emptest(results: dict) -> str:
             label = "<b class='sig'>differs</b>" if d["significant"] else "<i class='noise'>within noise</i>"
             cells.append(f"<td>{num(d['delta'], k + '/delta')} {_interval(d['interval'], k + '/interval')} "
                          f"{label}</td>")  # fmt: skip
-        k = f"emptest/tasks/{task}/{first}"
-        out.append(f"<tr data-task='{esc(task)}'><td>{esc(task)}</td><td class='num'>{num(any_row['n'], k + '/n')}"
-                   f"</td>{''.join(cells)}<td class='num'>{num(any_row['chance'], k + '/chance')}</td>"
-                   "</tr>")  # fmt: skip
+        out.append(f"<tr data-task='{esc(task)}'><td>{esc(task)}</td>"
+                   f"<td class='num'>{num(any_row['n'], first_key + '/n')}</td>{''.join(cells)}</tr>")  # fmt: skip
     models = " · ".join(f"{esc(m)}: <code>{esc(spec)}</code>" for m, spec in em["models"].items())
     return "".join(out) + f"</table><p>{models}</p>"
 
