@@ -94,7 +94,7 @@ def check_report_matches_results(report: str, results: dict) -> int:
     spans = re.findall(r"<span data-key='([^']+)'>([^<]*)</span>", report)
     assert spans, "the report shows no figures"
     for key, text in spans:
-        value = _lookup(results, key.replace("&#x27;", "'"))
+        value = _lookup(results, key)
         if value is None:
             assert text == "–", key
         elif isinstance(value, int):

@@ -17,6 +17,7 @@ from typing import Literal
 from empllm import __version__
 from empllm.contemplation_text import render_contemplation, render_think
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import write_text_atomic
 from empllm.session_view import load_sessions
 from empllm.types import Session
 
@@ -87,9 +88,7 @@ def _dataset_info(name: str, fmt: str, files: dict[str, str]) -> dict:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 def export_dataset(
@@ -125,11 +124,7 @@ def export_dataset(
     for split, r in rows.items():
         if fmt == "openai":
             path = out_dir / f"{split}.jsonl"
-            tmp = path.with_suffix(".jsonl.tmp")
-            tmp.write_text(
-                "".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n" for _, m in r), encoding="utf-8"
-            )
-            tmp.replace(path)
+            write_text_atomic(path, "".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n" for _, m in r))
             files[split] = path.name
         elif fmt in ("sharegpt", "alpaca"):
             path = out_dir / f"{split}.json"

@@ -18,6 +18,13 @@ from empllm.errors import EmpLLMError
 log = logging.getLogger(__name__)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step: a reader (or a killed writer) never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 def repair_torn_tail(path: Path) -> Path | None:
     """If the file does not end with a newline, cut the partial line off into a side file.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from empllm import __version__
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import write_text_atomic
 from empllm.prompts import PROMPTS_VERSION
 
 
@@ -46,7 +47,5 @@ def check_run_file(out_dir: Path, config: dict, chash: str, extra: dict | None =
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **(extra or {}),
     }
-    tmp = run_file.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(run_file)
+    write_text_atomic(run_file, json.dumps(provenance, indent=2, ensure_ascii=False) + "\n")
     return provenance

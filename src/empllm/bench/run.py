@@ -24,7 +24,7 @@ from empllm.bench.results import summarize_task
 from empllm.bench.scorers import score_mc, score_rating, score_respond
 from empllm.bench.session_task import run_eval_session
 from empllm.errors import CapabilityError, EmpLLMError
-from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
+from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail, write_text_atomic
 from empllm.prompts import PROMPTS_VERSION
 from empllm.provenance import check_run_file
 from empllm.runtime import Runtime, build_runtime
@@ -260,6 +260,4 @@ def build_results(config, run: BenchRun, samples: list[dict], provenance: dict, 
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -72,7 +72,7 @@ def _persona_risks(in_path: Path) -> dict[str, RiskLevel]:
         return {}
 
 
-def first_filter(issues: list[Issue]) -> str | None:
+def _first_filter(issues: list[Issue]) -> str | None:
     order = [*STAGE_A, "judge"]
     return min((i.filter for i in issues), key=order.index, default=None)
 
@@ -164,5 +164,5 @@ def _count(summary: CurateSummary, decision: Decision) -> None:
     if decision.kept:
         summary.kept += 1
     else:
-        summary.dropped_by[first_filter(decision.issues)] += 1
+        summary.dropped_by[_first_filter(decision.issues)] += 1
     summary.codes.update({i.code for i in decision.issues})  # once per session

@@ -9,6 +9,8 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
+LANGUAGES = ("en", "zh")
+MODES = ("think", "drop")  # the contemplation kept as <think>, or dropped (the ablation)
 CLOSED_TASKS = ["perceive", "understand", "manage", "respond_mc", "safety", "intensity"]
 JUDGED_TASKS = ["respond_gen"]  # need --judge; `session` is left to `empllm bench` (minutes per item)
 

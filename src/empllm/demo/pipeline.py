@@ -14,16 +14,15 @@ from pathlib import Path
 
 from empllm.bench.cli import BenchProgress
 from empllm.bench.run import BenchConfig, run_bench
-from empllm.curate.decision import Decision
-from empllm.curate.pipeline import CurateConfig, first_filter, run_curation
-from empllm.demo.config import DemoConfig
+from empllm.curate.pipeline import CurateConfig, run_curation
+from empllm.demo.config import LANGUAGES, MODES, DemoConfig
 from empllm.demo.examples import example_replies
 from empllm.demo.results import build_results, write_results
 from empllm.demo.seed_sessions import is_seed, seed_sessions
 from empllm.demo.stages import StageLog
 from empllm.errors import EmpLLMError
 from empllm.export import export_dataset, split_by_persona
-from empllm.jsonl_store import read_jsonl
+from empllm.jsonl_store import read_jsonl, write_text_atomic
 from empllm.provenance import check_run_file
 from empllm.runtime import build_runtime
 from empllm.session_view import load_sessions
@@ -32,8 +31,6 @@ from empllm.simulate.progress import SimulationProgress
 from empllm.simulate.runner import SimulationConfig, run_simulation
 from empllm.train.sft import TrainConfig, train
 
-LANGUAGES = ("en", "zh")
-MODES = ("think", "drop")
 VALIDATION = 0.1  # share of personas held out of training (for the eval loss)
 
 
@@ -57,13 +54,9 @@ async def _simulate(config: DemoConfig, lang: str, out: Path, settings: Settings
 
 
 async def _curate(src: Path, out: Path) -> dict:
-    await run_curation(src, out, CurateConfig())
-    # counted from the decisions file, so a resumed curation reports every session, not the new ones
-    decisions = [Decision.model_validate(d) for d in read_jsonl(out / "decisions.jsonl")]
-    dropped = [d for d in decisions if not d.kept]
-    return {"sessions": len(decisions), "kept": len(decisions) - len(dropped),
-            "dropped_by": dict(Counter(first_filter(d.issues) for d in dropped)),
-            "codes": dict(Counter(i.code for d in dropped for i in d.issues))}  # fmt: skip
+    summary = await run_curation(src, out, CurateConfig())  # counts earlier decisions too, when resumed
+    return {"sessions": summary.total, "kept": summary.kept, "dropped_by": dict(summary.dropped_by),
+            "codes": dict(summary.codes)}  # fmt: skip
 
 
 def _training_data(config: DemoConfig, out_dir: Path) -> dict:
@@ -76,9 +69,7 @@ def _training_data(config: DemoConfig, out_dir: Path) -> dict:
         raise EmpLLMError("no simulated session survived curation, so there is nothing to train on; "
                           "simulate more (--sessions N) or add the hand-written sessions (--seed-data on)")  # fmt: skip
     merged = data / "sessions.jsonl"
-    tmp = merged.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(s.model_dump_json() + "\n" for s in sessions), encoding="utf-8")
-    tmp.replace(merged)
+    write_text_atomic(merged, "".join(s.model_dump_json() + "\n" for s in sessions))
     for mode in MODES:
         export_dataset(merged, data / mode, fmt="openai", mode=mode, validation=VALIDATION, seed=config.seed)
     counts = {}
@@ -125,16 +116,11 @@ async def run_demo(config: DemoConfig, out_dir: Path, *, settings: Settings, qui
         await log.run(f"curate.{lang}", f"curating the {lang} sessions",
                       lambda lang=lang: _curate(out_dir / "simulate" / lang, out_dir / "curate" / lang))  # fmt: skip
 
-    async def data() -> dict:
-        return _training_data(config, out_dir)
-
-    await log.run("data", "merging and exporting the training data (contemplation as <think>, and dropped)", data)
+    await log.run("data", "merging and exporting the training data (contemplation as <think>, and dropped)",
+                  lambda: _training_data(config, out_dir))  # fmt: skip
     for mode in MODES:
-
-        async def train_stage(mode=mode) -> dict:
-            return _train(config, mode, out_dir, settings, quiet)
-
-        await log.run(f"train.{mode}", f"fine-tuning {config.base} with LoRA, contemplation {mode}", train_stage)
+        await log.run(f"train.{mode}", f"fine-tuning {config.base} with LoRA, contemplation {mode}",
+                      lambda mode=mode: _train(config, mode, out_dir, settings, quiet))  # fmt: skip
     specs = model_specs(config, out_dir)
     for name, spec in specs.items():
         await log.run(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from empllm.bench.compare import compare_runs, load_run
-from empllm.demo.config import DemoConfig
+from empllm.demo.config import LANGUAGES, MODES, DemoConfig
 from empllm.demo.examples import example_messages
 
 COMPARISONS = {  # name: (run A, run B, what B - A tests)
@@ -20,11 +20,9 @@ COMPARISONS = {  # name: (run A, run B, what B - A tests)
 
 
 def _task_rows(results: dict) -> dict[str, dict]:
-    """Sub-task rows pooled over languages (the per-language rows stay in each bench run's folder)."""
-    pooled = {k: v for k, v in results["tasks"].items() if "." not in k}
-    rows = pooled or results["tasks"]
+    """Sub-task rows pooled over both languages (the per-language rows stay in each bench run's folder)."""
     fields = ("score", "interval", "chance", "best", "n", "n_items", "method")
-    return {k: {f: rows[k].get(f) for f in fields} for k in rows}
+    return {k: {f: row.get(f) for f in fields} for k, row in results["tasks"].items() if "." not in k}
 
 
 def verdict(emptest: dict, data: dict) -> list[str]:
@@ -75,10 +73,10 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
                 "dropped_by": stages[f"curate.{lang}"]["dropped_by"],
                 "codes": stages[f"curate.{lang}"]["codes"],
             }
-            for lang in ("en", "zh")
+            for lang in LANGUAGES
         },  # fmt: skip
         "training_data": {"splits": stages["data"]["splits"], "seed_data": stages["data"]["seed_data"]},
-        "training": {mode: stages[f"train.{mode}"] for mode in ("think", "drop")},
+        "training": {mode: stages[f"train.{mode}"] for mode in MODES},
         "emptest": emptest,
         "verdict": verdict(emptest, stages["data"]),
         "examples": [
@@ -96,8 +94,7 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
 def write_results(out_dir: Path, results: dict) -> None:
     from empllm.bench.run import write_json
     from empllm.demo.report import render_demo_report
+    from empllm.jsonl_store import write_text_atomic
 
     write_json(out_dir / "results.json", results)
-    tmp = out_dir / "report.html.tmp"
-    tmp.write_text(render_demo_report(results), encoding="utf-8")
-    tmp.replace(out_dir / "report.html")
+    write_text_atomic(out_dir / "report.html", render_demo_report(results))

@@ -4,12 +4,15 @@ curate, train and bench each resume where they stopped)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from empllm.jsonl_store import write_text_atomic
 
 
 class StageLog:
@@ -22,18 +25,19 @@ class StageLog:
         if not self.quiet:
             sys.stderr.write(f"[demo] {text}\n")
 
-    async def run(self, name: str, what: str, work: Callable[[], Awaitable[dict]]) -> dict:
+    async def run(self, name: str, what: str, work: Callable[[], object]) -> dict:
+        """Run `work` (returning a summary dict, or an awaitable of one) unless `name` finished before."""
         if name in self.stages:
             self._say(f"{name}: done earlier ({self.stages[name]['wall_s']:.0f} s), skipped")
             return self.stages[name]
         self._say(f"{name}: {what}")
         start = time.perf_counter()
-        summary = await work()
+        summary = work()
+        if inspect.isawaitable(summary):
+            summary = await summary
         record = {**summary, "wall_s": round(time.perf_counter() - start, 1),
                   "finished": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
         self.stages[name] = record
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.stages, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(self.path)
+        write_text_atomic(self.path, json.dumps(self.stages, indent=2, ensure_ascii=False) + "\n")
         self._say(f"{name}: finished in {record['wall_s']:.0f} s")
         return record

@@ -36,10 +36,6 @@ def labelled_messages(folder: Path, language: str) -> list[dict]:
     return rows
 
 
-def training_rows(language: str) -> list[dict]:
-    return labelled_messages(DEV_DIR, language)
-
-
 def _fit(texts, labels):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -55,7 +51,7 @@ def language_model(language: str) -> LanguageModel | None:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    rows = training_rows(language)
+    rows = labelled_messages(DEV_DIR, language)
     if not rows:
         return None
     texts = np.array([r["text"].lower() for r in rows])
