@@ -105,3 +105,65 @@ async def test_a_model_check_adds_alarms_the_rules_miss_and_never_clears_theirs(
     assert (await agent.respond("I want to kill myself")).safety.crisis  # the rules' alarm stands
     garbled = ModelSafetyCheck(runtime(tmp_path, {"default": "I cannot answer that"}, "g"))
     assert not (await garbled.assess("a normal day at work", "en")).crisis
+
+
+THINK_NOTES = ("<think>\nemotion: anxiety\nintensity: 7\ncause: exams\nappraisal: I will fail\nneed: reassurance\n"
+               "risk: none\nstrategy: question\nwhy: understand first\n</think>\n\n")  # fmt: skip
+
+
+async def collect(agent, text):
+    return [event async for event in agent.stream(text)]
+
+
+async def test_a_think_model_streams_its_reply_while_it_is_generated(tmp_path):
+    reply = "Exams can feel huge. Which one worries you most right now?"
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": THINK_NOTES + reply}), language="en", style="think")
+    order = []
+    backend_stream = agent.runtime.backend.stream_chat
+
+    async def traced(messages, gen):
+        async for piece in backend_stream(messages, gen):
+            order.append(("made", piece))
+            yield piece
+
+    agent.runtime.backend.stream_chat = traced
+    async for kind, value in agent.stream("exams next week, can't sleep"):
+        order.append((kind, value))
+    kinds = [k for k, _ in order]
+    # the head comes once </think> is made, and reply text reaches the caller before the model has finished
+    assert kinds.index("head") < kinds.index("delta") < len(kinds) - 1 - kinds[::-1].index("made")
+    head, turn = order[kinds.index("head")][1], order[-1][1]
+    assert head.contemplation.emotion.value == "anxiety" and head.reply == ""
+    deltas = "".join(v for k, v in order if k == "delta")
+    assert deltas == turn.reply == reply and "<think>" not in deltas and "appraisal" not in deltas
+
+
+async def test_a_think_models_crisis_reply_is_never_streamed_raw(tmp_path):
+    raw = THINK_NOTES + "Cheer up, it's not that bad."
+    agent = EmpatheticAgent(runtime(tmp_path, {"default": raw}), language="en", locale="US", style="think")
+    events = await collect(agent, "I want to kill myself tonight")
+    deltas = "".join(v for k, v in events if k == "delta")
+    turn = events[-1][1]
+    assert events[0][0] == "head" and events[0][1].safety.crisis and events[0][1].resources
+    assert "not that bad" not in deltas and deltas == turn.reply and "988" in deltas
+
+
+async def test_a_think_model_never_leaks_notes_it_did_not_close_or_open(tmp_path):
+    unclosed = EmpatheticAgent(runtime(tmp_path, {"default": "<think>\nemotion: fear\nintensity: 5"}, "u"),
+                               language="en", style="think")  # fmt: skip
+    events = await collect(unclosed, "hello")
+    deltas = "".join(v for k, v in events if k == "delta")
+    assert "emotion" not in deltas and deltas == events[-1][1].reply and "never closed" in events[-1][1].note
+    assert "emotion" not in (await unclosed.respond("hello again")).reply
+    # a chat template that opened <think> itself: only the closing tag comes back
+    lone = EmpatheticAgent(runtime(tmp_path, {"default": THINK_NOTES.removeprefix("<think>") + "I hear you."}, "l"),
+                           language="en", style="think")  # fmt: skip
+    events = await collect(lone, "hello")
+    assert "".join(v for k, v in events if k == "delta") == "I hear you." and events[-1][1].contemplation
+
+
+async def test_other_styles_stream_head_pieces_then_the_turn(tmp_path):
+    answer = json.dumps({"contemplation": CONTEMPLATION, "reply": "That sounds like it cut deep. What hurts most?"})
+    events = await collect(EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en"), "She left me.")
+    assert events[0][0] == "head" and events[-1][0] == "turn"
+    assert "".join(v for k, v in events if k == "delta") == events[-1][1].reply

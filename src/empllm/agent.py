@@ -12,11 +12,11 @@ still replies (plain chat) and says so in the turn record.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from empllm.backends.base import GenerationSettings
-from empllm.contemplation_text import parse_contemplation_text, split_think
+from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think
 from empllm.curate.language import detect_language
 from empllm.prompts import render
 from empllm.runtime import Runtime
@@ -104,14 +104,7 @@ class EmpatheticAgent:
 
     # -- one turn ---------------------------------------------------------------------------
     async def _contemplate_and_reply(self, turns: list[Turn], language: str) -> tuple[Contemplation | None, str, str]:
-        if self.style == "think":
-            msgs = [Message(role="user" if t.role == "client" else "assistant", content=t.content) for t in turns]
-            text = (await self.runtime.chat(msgs, self.gen)).text
-            inner, reply = split_think(text)
-            try:
-                return (parse_contemplation_text(inner) if inner else None), reply, ""
-            except ParseError as exc:
-                return None, reply, f"contemplation not parsed: {exc}"
+        """The structured and transcript styles: the simulation's psychologist agent."""
         shots = builtin_exemplars(language)[: self.n_exemplars]
         psychologist = PsychologistAgent(self.runtime, language=language, stance=self.stance, gen=self.gen,
                                          exemplars=shots, attempts=2)  # fmt: skip
@@ -120,39 +113,103 @@ class EmpatheticAgent:
             return turn.contemplation, turn.content, ""
         except AgentOutputError as exc:  # still answer the person, without notes
             system = Message(role="system", content=render("bench_respond_system", language))
-            msgs = [system] + [Message(role="user" if t.role == "client" else "assistant", content=t.content)
-                               for t in turns]  # fmt: skip
-            reply = (await self.runtime.chat(msgs, self.gen)).text.strip()
+            reply = (await self.runtime.chat([system, *_chat_messages(turns)], self.gen)).text.strip()
             return None, reply, f"contemplation not parsed ({exc}); replied without it"
 
-    async def respond(self, text: str) -> AgentTurn:
+    async def _screen(self, text: str) -> tuple[str, Assessment, list[Turn], int]:
+        """The message's language and safety verdict, recorded in memory; the window that fits."""
         language = self.fixed_language or detect_language(text) or "en"
         before = assess_text(text, language)
         if self.safety_model is not None:
             before = before.merge(await self.safety_model.assess(text, language))
         self.turns.append(Turn(role="client", content=text))
         window, dropped = self._fit(self.turns)
-        contemplation, reply, note = await self._contemplate_and_reply(window, language)
+        return language, before, window, dropped
+
+    def _head(self, text: str, language: str, before: Assessment, contemplation: Contemplation | None,
+              note: str, dropped: int) -> AgentTurn:  # fmt: skip
+        """The turn before its reply: contemplation, verdict and, on a crisis, resources (logged)."""
         verdict = before.merge(assess_contemplation(contemplation))
         locale, resources = resources_for(self.locale, language)
         if verdict.crisis:
-            reply = crisis_reply(reply, verdict, language, resources)
             self.safety_log.record(verdict, text=text, language=language, locale=locale,
                                    conversation=self.conversation_id)  # fmt: skip
-        if not reply.strip():  # a model that said nothing: never leave the person without an answer
-            reply = EMPTY_REPLY_FALLBACK[language]
-        self.turns.append(Turn(role="psychologist", content=reply, contemplation=contemplation))
-        return AgentTurn(reply, contemplation, verdict, language, locale, resources if verdict.crisis else [],
+        return AgentTurn("", contemplation, verdict, language, locale, resources if verdict.crisis else [],
                          note, dropped)  # fmt: skip
 
-    async def stream(self, text: str, chunk_words: int = 3) -> AsyncIterator[tuple[str, object]]:
-        """("turn", AgentTurn) first, then ("delta", text) pieces of the reply. The reply is
-        generated whole (the contemplation and the safety check come before it) and then sent
-        in small pieces, so clients render it progressively."""
-        turn = await self.respond(text)
+    def _finish(self, head: AgentTurn, model_reply: str) -> AgentTurn:
+        reply = model_reply.strip()
+        if head.safety.crisis:
+            reply = crisis_reply(reply, head.safety, head.language, head.resources)
+        if not reply.strip():  # a model that said nothing: never leave the person without an answer
+            reply = EMPTY_REPLY_FALLBACK[head.language]
+        self.turns.append(Turn(role="psychologist", content=reply, contemplation=head.contemplation))
+        return replace(head, reply=reply)
+
+    async def respond(self, text: str) -> AgentTurn:
+        language, before, window, dropped = await self._screen(text)
+        if self.style == "think":
+            output = (await self.runtime.chat(_chat_messages(window), self.gen)).text
+            return self._finish(*self._think_head(text, language, before, output, dropped))
+        contemplation, reply, note = await self._contemplate_and_reply(window, language)
+        return self._finish(self._head(text, language, before, contemplation, note, dropped), reply)
+
+    async def stream(self, text: str, chunk_words: int = 3) -> AsyncIterator[tuple[str, AgentTurn | str]]:
+        """("head", the turn without its reply) once the contemplation and the safety verdict are
+        known, then ("delta", text) pieces of the reply, then ("turn", the whole turn).
+
+        A model that writes <think> (the `think` style) streams its reply token by token as it is
+        generated, except on a crisis: that reply is composed whole around the crisis resources, so
+        nothing the model wrote reaches the person unchecked. The other styles parse a
+        contemplation and reply together, so their reply is generated whole and sent in pieces."""
+        if self.style != "think":
+            turn = await self.respond(text)
+            yield "head", replace(turn, reply="")
+            for piece in reply_pieces(turn.reply, chunk_words):
+                yield "delta", piece
+            yield "turn", turn
+            return
+        language, before, window, dropped = await self._screen(text)
+        head: AgentTurn | None = None
+        buffered, streamed, held_back = "", [], []  # held back: a crisis reply is never streamed raw
+        async for piece in self.runtime.stream_chat(_chat_messages(window), self.gen):
+            if head is None:
+                buffered += piece
+                if THINK_CLOSE not in buffered:  # text before </think> may be notes: never stream it
+                    continue
+                head, piece = self._think_head(text, language, before, buffered, dropped)
+                yield "head", head
+            if head.safety.crisis:
+                held_back.append(piece)
+            elif piece := (piece if streamed else piece.lstrip()):
+                streamed.append(piece)
+                yield "delta", piece
+        if head is None:  # no </think>: no notes, an unclosed <think>, or nothing at all
+            head, piece = self._think_head(text, language, before, buffered, dropped)
+            yield "head", head
+            held_back.append(piece)
+        turn = self._finish(head, "".join(streamed + held_back))
+        if turn.reply != "".join(streamed).strip():  # a crisis reply or the empty-reply fallback
+            for piece in reply_pieces(turn.reply, chunk_words):
+                yield "delta", piece
         yield "turn", turn
-        for piece in reply_pieces(turn.reply, chunk_words):
-            yield "delta", piece
+
+    def _think_head(self, text: str, language: str, before: Assessment, buffered: str,
+                    dropped: int) -> tuple[AgentTurn, str]:  # fmt: skip
+        inner, after = split_think(buffered) if THINK_CLOSE in buffered else (None, buffered)
+        contemplation, note = None, ""
+        if inner:
+            try:
+                contemplation = parse_contemplation_text(inner)
+            except ParseError as exc:
+                note = f"contemplation not parsed: {exc}"
+        if THINK_CLOSE not in buffered and buffered.lstrip().startswith(THINK_OPEN):
+            after, note = "", "the model never closed its <think>"
+        return self._head(text, language, before, contemplation, note, dropped), after.lstrip()
+
+
+def _chat_messages(turns: list[Turn]) -> list[Message]:
+    return [Message(role="user" if t.role == "client" else "assistant", content=t.content) for t in turns]
 
 
 def reply_pieces(reply: str, chunk_words: int = 3) -> list[str]:

@@ -35,12 +35,13 @@ def _say(text: str) -> None:
 async def run_repl(
     settings: Settings, gen: GenerationSettings, *, system: str | None, base_url: str | None, quiet: bool,
     plain: bool = False, show_thoughts: bool = False, language: str | None = None, locale: str | None = None,
+    style: str = "auto",
 ) -> None:  # fmt: skip
     from empllm.agent import EmpatheticAgent
 
     runtime = build_runtime(settings.model, settings, base_url=base_url)
     agent = EmpatheticAgent(runtime, language=language, locale=locale, max_reply_tokens=gen.max_tokens,
-                            seed=gen.seed or 0)  # fmt: skip
+                            seed=gen.seed or 0, style=style)  # fmt: skip
     start: list[Message] = [Message(role="system", content=system)] if system else []
     history = list(start)
     saved: list[dict] = []  # what /save writes: every exchange, with its contemplation and safety verdict
@@ -87,13 +88,13 @@ async def run_repl(
                 saved.append({"user": line, "assistant": reply})
             else:
                 async for kind, value in agent.stream(line):
-                    if kind == "turn":
-                        turn = value
-                        if show_thoughts and turn.contemplation is not None:
-                            _say("\n[contemplation]\n" + render_contemplation(turn.contemplation, turn.language))
-                    else:
+                    if kind == "head" and show_thoughts and value.contemplation is not None:
+                        _say("\n[contemplation]\n" + render_contemplation(value.contemplation, value.language))
+                    elif kind == "delta":
                         sys.stdout.write(value)
                         sys.stdout.flush()
+                    elif kind == "turn":
+                        turn = value
                 notes = turn.contemplation.model_dump(mode="json") if turn.contemplation else None
                 saved.append({"user": line, "assistant": turn.reply, "language": turn.language,
                               "contemplation": notes, "crisis": turn.safety.crisis,

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from empllm import __version__
 from empllm.backends.base import GenerationSettings
-from empllm.cli_common import BaseUrlOpt, ModelOpt, NoCacheOpt, QuietOpt, state
+from empllm.cli_common import AgentStyleOpt, BaseUrlOpt, ModelOpt, NoCacheOpt, QuietOpt, checked_style, state
 from empllm.cli_common import settings_from_flags as _settings
 from empllm.errors import EmpLLMError
 
@@ -117,6 +117,7 @@ def chat(
     language: Annotated[str | None, typer.Option(help="en or zh (default: follow each message).")] = None,
     locale: Annotated[str | None, typer.Option(help="Crisis-resource locale: US, UK, IE, CN.")] = None,
     plain: Annotated[bool, typer.Option(help="Talk to the bare model, without the agent.")] = False,
+    style: AgentStyleOpt = "auto",
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -128,7 +129,8 @@ def chat(
     settings = _settings(model=model, base_url=base_url, use_cache=False)
     gen = GenerationSettings(max_tokens=max_tokens, temperature=temperature, seed=seed)
     asyncio.run(run_repl(settings, gen, system=system, base_url=base_url, quiet=state.quiet, plain=plain,
-                         show_thoughts=show_thoughts, language=language, locale=locale))  # fmt: skip
+                         show_thoughts=show_thoughts, language=language, locale=locale,
+                         style=checked_style(style)))  # fmt: skip
 
 
 personas_app = typer.Typer(help="Persona cards: list, show and validate.", no_args_is_help=True)

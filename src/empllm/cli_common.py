@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from empllm.errors import EmpLLMError
 from empllm.settings import DEFAULT_MODEL, Settings, load_settings
 
 
@@ -24,6 +25,18 @@ ModelOpt = Annotated[
 BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server for openai: specs.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or usage output.")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the completion cache.")]
+AgentStyleOpt = Annotated[
+    str,
+    typer.Option("--style", help="How the agent gets its contemplation: auto, think (the model writes <think>, "
+                 "replies stream token by token), structured (JSON from a chat model) or transcript (base model)."),
+]  # fmt: skip
+AGENT_STYLES = ("auto", "think", "structured", "transcript")
+
+
+def checked_style(style: str) -> str:
+    if style not in AGENT_STYLES:
+        raise EmpLLMError(f"--style {style!r}: expected one of {', '.join(AGENT_STYLES)}")
+    return style
 
 
 def settings_from_flags(**overrides) -> Settings:

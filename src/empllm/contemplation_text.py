@@ -48,8 +48,12 @@ def parse_contemplation_text(text: str) -> Contemplation:
 
 
 def split_think(text: str) -> tuple[str | None, str]:
-    """(the text inside <think>…</think> or None, the reply after it)."""
+    """(the text inside <think>…</think> or None, the reply after it). A lone </think> counts too:
+    some chat templates open the <think> themselves, and what precedes it is never the reply."""
     match = _THINK.search(text)
-    if not match:
-        return None, text.strip()
-    return match.group(1), text[match.end() :].strip()
+    if match:
+        return match.group(1), text[match.end() :].strip()
+    if THINK_CLOSE in text:
+        inner, _, reply = text.partition(THINK_CLOSE)
+        return inner.strip(), reply.strip()
+    return None, text.strip()

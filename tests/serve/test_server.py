@@ -88,6 +88,25 @@ def test_streaming_is_server_sent_events_ending_in_done(runtime):
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["empllm"]["safety"]["crisis"] is False
 
 
+def test_a_think_model_streams_through_the_stock_client_without_its_notes(tmp_path):
+    path = tmp_path / "think.yaml"
+    notes = "emotion: loneliness\nintensity: 7\ncause: new city\nappraisal: SECRET-APPRAISAL\nneed: connection\n"
+    path.write_text(
+        json.dumps({"default": f"<think>\n{notes}risk: none\nstrategy: reflection\nwhy: x\n</think>\n\n{REPLY}"})
+    )
+    think = build_runtime(f"scripted:{path}", Settings(cache_dir=tmp_path / "c", use_cache=False))
+    with running_server(think, style="think") as base:
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused")
+        chunks = list(client.chat.completions.create(model="empllm-test", messages=MSG["messages"], stream=True))
+        content = "".join(c.choices[0].delta.content or "" for c in chunks)
+        assert content == REPLY and "SECRET" not in json.dumps([c.model_dump() for c in chunks])
+        assert len([c for c in chunks if c.choices[0].delta.content]) > 5  # token by token, not one block
+        asked = client.chat.completions.create(model="empllm-test", messages=MSG["messages"], stream=True,
+                                               extra_body={"include_reasoning": True})  # fmt: skip
+        first = next(iter(asked))
+        assert "SECRET-APPRAISAL" in first.choices[0].delta.model_extra["reasoning"]
+
+
 def test_the_stock_openai_client_works_unchanged(runtime):
     with running_server(runtime, api_key="k") as base:
         client = openai.OpenAI(base_url=f"{base}/v1", api_key="k")

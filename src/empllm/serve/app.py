@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from empllm.agent import EmpatheticAgent, reply_pieces
+from empllm.agent import AgentTurn, EmpatheticAgent
 from empllm.contemplation_text import render_contemplation
 from empllm.errors import EmpLLMError
 from empllm.runtime import Runtime
@@ -36,6 +36,7 @@ class ServeConfig:
     locale: str | None = None
     safety_log: Path | None = None
     privacy: bool = True  # the safety log keeps no message text
+    style: str = "auto"  # the agent's contemplation style (think streams replies token by token)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
@@ -101,34 +102,52 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
             return _error(400, "the last message must be a non-empty user message", param="messages")
         agent = EmpatheticAgent(runtime, language=req.language, locale=req.locale or config.locale,
                                 max_reply_tokens=max_tokens, seed=req.seed or 0, safety_log=safety_log,
-                                safety_model=safety_model)  # fmt: skip
+                                safety_model=safety_model, style=config.style)  # fmt: skip
         agent.turns = [Turn(role="client" if m.role == "user" else "psychologist", content=m.text())
                        for m in conversation[:-1]]  # fmt: skip
         include = config.show_thoughts if req.include_reasoning is None else req.include_reasoning
         cid, name = completion_id(), config.model_name
+
+        def reasoning(turn: AgentTurn) -> str | None:
+            return render_contemplation(turn.contemplation, turn.language) if include and turn.contemplation else None
+
+        def safety_extra(turn: AgentTurn) -> dict:
+            return {"safety": {"crisis": turn.safety.crisis, "categories": turn.safety.categories},
+                    "locale": turn.locale, "language": turn.language,
+                    "resources": [{"name": r.name, "contact": r.contact} for r in turn.resources]}  # fmt: skip
+
+        if not req.stream:
+            try:
+                turn = await agent.respond(conversation[-1].text())
+            except EmpLLMError as exc:
+                return _error(502, f"the model failed: {exc}", "server_error", "model_error")
+            message = {"role": "assistant", "content": turn.reply}
+            if thoughts := reasoning(turn):
+                message["reasoning"] = thoughts
+            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+            return completion_body(cid, name, message, safety_extra(turn), usage)
+
+        # the head (contemplation and verdict) comes before any reply text: a model that fails
+        # before it still gets a plain 502, not a broken stream
+        stream = agent.stream(conversation[-1].text())
         try:
-            turn = await agent.respond(conversation[-1].text())
+            _, head = await anext(stream)
         except EmpLLMError as exc:
             return _error(502, f"the model failed: {exc}", "server_error", "model_error")
-        extra = {"safety": {"crisis": turn.safety.crisis, "categories": turn.safety.categories},
-                 "locale": turn.locale, "language": turn.language,
-                 "resources": [{"name": r.name, "contact": r.contact} for r in turn.resources]}  # fmt: skip
-        reasoning = render_contemplation(turn.contemplation, turn.language) if include and turn.contemplation else None
-        if not req.stream:
-            message = {"role": "assistant", "content": turn.reply}
-            if reasoning:
-                message["reasoning"] = reasoning
-            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-            return completion_body(cid, name, message, extra, usage)
 
         async def events():
             first = {"role": "assistant", "content": ""}
-            if reasoning:
-                first["reasoning"] = reasoning
+            if thoughts := reasoning(head):
+                first["reasoning"] = thoughts
             yield _sse(chunk_body(cid, name, first))
-            for piece in reply_pieces(turn.reply):
-                yield _sse(chunk_body(cid, name, {"content": piece}))
-            yield _sse(chunk_body(cid, name, {}, "stop", extra))
+            try:
+                async for kind, value in stream:
+                    if kind == "delta":
+                        yield _sse(chunk_body(cid, name, {"content": value}))
+                    elif kind == "turn":
+                        yield _sse(chunk_body(cid, name, {}, "stop", safety_extra(value)))
+            except EmpLLMError as exc:  # mid-reply: the status is sent, so say it in the stream
+                yield _sse(error_body(f"the model failed: {exc}", "server_error", "model_error", None))
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from empllm.cli_common import BaseUrlOpt, ModelOpt, settings_from_flags
+from empllm.cli_common import AgentStyleOpt, BaseUrlOpt, ModelOpt, checked_style, settings_from_flags
 
 
 def serve_command(
@@ -25,6 +25,7 @@ def serve_command(
     log_text: Annotated[bool, typer.Option(help="Keep message text in the safety log (privacy off).")] = False,
     name: Annotated[str | None, typer.Option(help="Model name to report (default: the spec).")] = None,
     safety_model: Annotated[str | None, typer.Option(help="A chat model that also screens messages.")] = None,
+    style: AgentStyleOpt = "auto",
     base_url: BaseUrlOpt = None,
 ) -> None:
     """Serve the empathetic agent: /v1/chat/completions, /v1/models, /health and a chat page at /."""
@@ -38,7 +39,7 @@ def serve_command(
     config = ServeConfig(model_name=name or settings.model, api_key=api_key or os.environ.get("EMPLLM_API_KEY"),
                          show_thoughts=show_thoughts, max_request_bytes=max_request_kb * 1024,
                          max_tokens_limit=max_tokens_limit, locale=locale, safety_log=safety_log,
-                         privacy=not log_text)  # fmt: skip
+                         privacy=not log_text, style=checked_style(style))  # fmt: skip
     from empllm.safety.model_check import ModelSafetyCheck
 
     check = ModelSafetyCheck(build_runtime(safety_model, settings, base_url=base_url)) if safety_model else None
