@@ -159,3 +159,9 @@ def test_quick_demo_is_interruptible_resumable_and_reports_its_numbers(tmp_path,
     report = (out / "report.html").read_text(encoding="utf-8")
     assert check_report_matches_results(report, results) > 50
     assert render_demo_report(results) == report
+    # 5. the tuned think model chats through the agent, streamed, its <think> never shown as reply
+    chat = subprocess.run([EMPLLM, "chat", "--model", f"hf:gemma-3-270m+{out / 'train' / 'think'}", "--style", "think",
+                           "--max-tokens", "48", "--seed", "1"], input="I feel so alone since I moved here.\n",
+                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert chat.returncode == 0, chat.stderr[-2000:]
+    assert "assistant> " in chat.stdout and "think>" not in chat.stdout

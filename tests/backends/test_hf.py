@@ -65,6 +65,13 @@ async def test_hf_is_a_base_model_that_generates_and_streams(backends):
     reply = await hf.chat(msgs, gen)
     streamed = "".join([p async for p in hf.stream_chat(msgs, gen)])
     assert "\nUser:" not in reply.text and streamed.strip() == reply.text
+    # a stream that runs out of tokens before any stop sequence ends too (it once waited forever)
+    short = GenerationSettings(max_tokens=3, temperature=0.0)
+
+    async def stream_short():
+        return "".join([p async for p in hf.stream_chat(msgs, short)])
+
+    assert (await asyncio.wait_for(stream_short(), 120)).strip() == (await hf.chat(msgs, short)).text
 
 
 async def test_adapter_spec_loads_and_changes_scores(backends, model_cache_dir, tmp_path):

@@ -165,7 +165,16 @@ class HFBackend:
         prompt, stops = self._chat_prompt(messages, gen)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         kwargs = self._generate_kwargs(prompt, gen, stops)
-        worker = threading.Thread(target=lambda: self.model.generate(**kwargs, streamer=streamer))
+        failure: list[BaseException] = []
+
+        def generate() -> None:
+            try:
+                self.model.generate(**kwargs, streamer=streamer)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below; the streamer must still end
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=generate)
         worker.start()
         text = ""
         emitted = 0
@@ -181,11 +190,13 @@ class HFBackend:
                 emitted = safe
                 if chunk:
                     yield chunk
-            if cut:
+            if cut:  # let generate() finish before the lock is released (a second pass over an
+                for _ in streamer:  # exhausted streamer would wait forever)
+                    pass
                 break
-        for _ in streamer:  # let generate() finish before the lock is released
-            pass
         worker.join()
+        if failure:
+            raise BackendError(f"{self.spec}: generation failed: {failure[0]}") from failure[0]
         visible, _ = _cut_at_stop(text, stops)
         if len(visible) > emitted:
             yield visible[emitted:] if emitted else visible[emitted:].lstrip()
