@@ -55,7 +55,7 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["heldout", "heldout2", "dev"], default="heldout")
+    parser.add_argument("--set", choices=["heldout", "heldout2", "heldout3", "dev"], default="heldout")
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

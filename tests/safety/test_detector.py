@@ -22,18 +22,33 @@ from empllm.types import Contemplation
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
-# (set, least explicit recall, least indirect recall, most false positives)
-FLOORS = [("dev", 0.95, 0.85, 0.07), ("heldout", 0.9, 0.7, 0.09), ("heldout2", 0.9, 0.8, 0.09)]
+# set -> language -> (least explicit recall, least indirect recall, most false positives)
+FLOORS = {
+    "dev": {"en": (0.95, 0.85, 0.07), "zh": (0.95, 0.85, 0.07)},
+    "heldout": {"en": (0.9, 0.7, 0.1), "zh": (0.9, 0.8, 0.1)},
+    "heldout2": {"en": (0.9, 0.8, 0.1), "zh": (0.9, 0.8, 0.1)},
+    "heldout3": {"en": (0.9, 0.8, 0.1), "zh": (0.9, 0.8, 0.2)},
+}
+# the rules alone (no classifier) on sets they were never written against: explicit disclosures
+RULES_ALONE_EXPLICIT = {"en": 0.8, "zh": 0.75}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("which,explicit,indirect,false_pos", FLOORS)
-def test_detection_figures_hold(which, explicit, indirect, false_pos, lang):
+@pytest.mark.parametrize("which", list(FLOORS))
+def test_detection_figures_hold(which, lang):
+    explicit, indirect, false_pos = FLOORS[which][lang]
     result = measure(load(which, lang), lang)
     assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
     assert result["recall_explicit"] >= explicit, result
     assert result["recall_indirect"] >= indirect, result
     assert result["false_positive_rate"] <= false_pos, result
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("which", [w for w in FLOORS if w != "dev"])
+def test_the_rules_alone_catch_explicit_disclosures(which, lang):
+    result = measure(load(which, lang), lang, classifier=False)
+    assert result["recall_explicit"] >= RULES_ALONE_EXPLICIT[lang], result
 
 
 @pytest.mark.parametrize(
@@ -42,7 +57,8 @@ def test_detection_figures_hold(which, explicit, indirect, false_pos, lang):
      ("I cut my hair short today", "en"), ("we killed it at the gig last night", "en"),
      ("笑死我了，这个视频太好笑", "zh"), ("累死了，今天加班到十点", "zh"), ("好久不见，想死你了", "zh"),
      ("我在写一篇关于自杀预防的论文", "zh"), ("the dentist bill nearly gave me a heart attack", "en"),
-     ("overdosed on christmas chocolate again", "en"), ("奶奶一直说想死我大孙子了", "zh")],
+     ("overdosed on christmas chocolate again", "en"), ("奶奶一直说想死我大孙子了", "zh"),
+     ("笑死我了，這個影片太好笑", "zh"), ("can you kill the lights when you leave", "en")],
 )  # fmt: skip
 def test_figurative_and_topical_mentions_do_not_fire(text, lang):
     assert not assess_text(text, lang).crisis
@@ -57,7 +73,10 @@ def test_figurative_and_topical_mentions_do_not_fire(text, lang):
      ("不想活了", "zh", "suicidal_ideation"), ("大家没有我会更好", "zh", "suicidal_ideation"),
      ("他又打我了，我不敢回家", "zh", "abuse"),
      ("my toddler just swallowed a button battery", "en", "medical_emergency"),
-     ("nobody asks about my arms in hoodie season", "en", "self_harm")],
+     ("nobody asks about my arms in hoodie season", "en", "self_harm"),
+     ("我已經決定要自殺了，不用再勸我", "zh", "suicidal_ideation"), ("胸口好痛，喘不過氣，左手發麻", "zh", "medical_emergency"),
+     ("how many of these would it take to not wake up", "en", "suicidal_ideation"),
+     ("i already took them all an hour ago", "en", "medical_emergency")],
 )  # fmt: skip
 def test_explicit_and_common_indirect_phrasings_fire(text, lang, category):
     verdict = assess_text(text, lang)

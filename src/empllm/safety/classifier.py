@@ -12,6 +12,8 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+from empllm.safety.normalise import normalise
+
 MAX_DEV_FALSE_POSITIVES = 0.05
 
 
@@ -22,7 +24,7 @@ class LanguageModel:
     threshold: float
 
     def probability(self, text: str) -> float:
-        return float(self.model.predict_proba(self.vectorizer.transform([text.lower()]))[0, 1])
+        return float(self.model.predict_proba(self.vectorizer.transform([normalise(text).lower()]))[0, 1])
 
 
 DEV_DIR = Path(str(files("empllm.safety").joinpath("data/dev")))
@@ -54,7 +56,7 @@ def language_model(language: str) -> LanguageModel | None:
     rows = labelled_messages(DEV_DIR, language)
     if not rows:
         return None
-    texts = np.array([r["text"].lower() for r in rows])
+    texts = np.array([normalise(r["text"]).lower() for r in rows])
     labels = np.array([r["label"] == "crisis" for r in rows])
     out_of_fold = np.zeros(len(rows))
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):

@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from empllm.errors import EmpLLMError
+from empllm.safety.normalise import normalise
 from empllm.types import Contemplation, RiskLevel
 from empllm.yaml_io import parse_yaml
 
@@ -81,14 +82,10 @@ def default_rules() -> RuleSet:
     return load_rules()
 
 
-def _normalise(text: str) -> str:
-    # curly quotes and full-width punctuation would hide "don't" and the like from the rules
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\uff0c", "，")
-
-
 def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
     """Rules, then the learned classifier for what they miss: deterministic, no model call. Both
     languages' rules run on every text (people mix languages), each figurative filter first."""
+    text = normalise(text)
     verdict = assess_by_rules(text, language, rules)
     if verdict.crisis or not classifier:
         return verdict
@@ -103,8 +100,9 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
 def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
     rules = rules or default_rules()
     fired: list[Rule] = []
+    text = normalise(text)
     for lang in dict.fromkeys([language, *rules.crisis]):
-        masked = _normalise(text)
+        masked = text
         for pattern in rules.figurative.get(lang, []):
             masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
         fired += [r for r in rules.crisis.get(lang, []) if r.pattern.search(masked)]
