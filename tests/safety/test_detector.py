@@ -1,12 +1,13 @@
 """Crisis detection (rules, then the learned classifier) on labelled messages written for EmpLLM.
 
-The development set (src/empllm/safety/data/dev, three rounds) is what the rules were written
+The development set (src/empllm/safety/data/dev, rounds 1-5) is what the rules were written
 against and what the classifier trains on, so the issue's recall thresholds there (>= 0.95 on
-explicit and >= 0.85 on indirect disclosures) guard against regressions. tests/safety/data/heldout
-and heldout2 were never used for either; heldout2 was written after the first had been looked at
-several times. Their figures are the honest ones (docs/benchmarks/safety_heldout*.json, measured
-2026-11-26: heldout2 explicit 0.92 / indirect 0.82 / false positives 0.08 in English, 0.98 / 0.92
-/ 0.08 in Chinese); the floors below sit a little under them so a regression shows.
+explicit and >= 0.85 on indirect disclosures) guard against regressions. tests/safety/data/heldout*
+were each written by a writer who saw neither the rules nor any labelled data, and were never used
+for rules or training; heldout4 came last and was measured once, after all the work on the
+detector (docs/benchmarks/safety_heldout4.json, 2026-11-26: explicit 0.92 / indirect 0.84 / false
+positives 0.15 in English, 1.00 / 0.94 / 0.19 in Chinese). The floors sit a little under each
+set's measured figures so a regression shows; they are not the targets.
 """
 
 import sys
@@ -25,12 +26,13 @@ from safety_detection import load, measure  # noqa: E402
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
 FLOORS = {
     "dev": {"en": (0.95, 0.85, 0.07), "zh": (0.95, 0.85, 0.07)},
-    "heldout": {"en": (0.9, 0.7, 0.1), "zh": (0.9, 0.8, 0.1)},
-    "heldout2": {"en": (0.9, 0.8, 0.1), "zh": (0.9, 0.8, 0.1)},
-    "heldout3": {"en": (0.9, 0.8, 0.1), "zh": (0.9, 0.8, 0.2)},
+    "heldout": {"en": (0.95, 0.75, 0.1), "zh": (0.95, 0.9, 0.1)},
+    "heldout2": {"en": (0.9, 0.8, 0.1), "zh": (0.95, 0.9, 0.1)},
+    "heldout3": {"en": (0.9, 0.85, 0.1), "zh": (0.95, 0.9, 0.16)},
+    "heldout4": {"en": (0.9, 0.8, 0.17), "zh": (0.95, 0.9, 0.21)},
 }
 # the rules alone (no classifier) on sets they were never written against: explicit disclosures
-RULES_ALONE_EXPLICIT = {"en": 0.8, "zh": 0.75}
+RULES_ALONE_EXPLICIT = {"en": 0.75, "zh": 0.75}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
