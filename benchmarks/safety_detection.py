@@ -4,10 +4,10 @@ shipped detector (rules, then the classifier) and the rules alone.
 src/empllm/safety/data/dev/ is what the rules were written against and what the classifier trains
 on. tests/safety/data/heldout*/ were each written by a writer who saw neither the rules nor any
 labelled data, and were never used to write rules or train. They came one after another:
-heldout was looked at many times, heldout2 and heldout3 a few times each while the detector was
-worked on, and heldout4 once, after that work ended. The newest set's figures are the honest ones.
+heldout was looked at many times, heldout2 to heldout4 a few times each while the detector was
+worked on, and heldout5 once, after that work ended. The newest set's figures are the honest ones.
 
-    python benchmarks/safety_detection.py [--set dev|heldout|heldout2|heldout3|heldout4] [--show] [--out FILE]
+    python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all] [--show] [--out FILE]
 """
 
 from __future__ import annotations
@@ -24,10 +24,16 @@ sys.path.insert(0, str(ROOT / "src"))
 from empllm.safety.classifier import DEV_DIR, labelled_messages  # noqa: E402
 from empllm.safety.detector import assess_text  # noqa: E402
 
+HELDOUT_DIR = ROOT / "tests" / "safety" / "data"
+HELDOUT_SETS = sorted(p.name for p in HELDOUT_DIR.glob("heldout*"))
+
 
 def load(which: str, lang: str) -> list[dict]:
     # dev ships with the package (the classifier trains on it); held-out lives with the tests
-    return labelled_messages(DEV_DIR if which == "dev" else ROOT / "tests" / "safety" / "data" / which, lang)
+    if which == "dev":
+        return labelled_messages(DEV_DIR, lang)
+    sets = HELDOUT_SETS if which == "heldout-all" else [which]
+    return [row for name in sets for row in labelled_messages(HELDOUT_DIR / name, lang)]
 
 
 def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = True) -> dict:
@@ -57,7 +63,8 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["dev", "heldout", "heldout2", "heldout3", "heldout4"], default="heldout4")
+    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all"], default=HELDOUT_SETS[-1],
+                        help="heldout-all pools every held-out set")  # fmt: skip
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
