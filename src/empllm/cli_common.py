@@ -30,12 +30,15 @@ AgentStyleOpt = Annotated[
     typer.Option("--style", help="How the agent gets its contemplation: auto, think (the model writes <think>, "
                  "replies stream token by token), structured (JSON from a chat model) or transcript (base model)."),
 ]  # fmt: skip
-AGENT_STYLES = ("auto", "think", "structured", "transcript")
 
 
 def checked_style(style: str) -> str:
-    if style not in AGENT_STYLES:
-        raise EmpLLMError(f"--style {style!r}: expected one of {', '.join(AGENT_STYLES)}")
+    from typing import get_args
+
+    from empllm.agent import Style  # imported here: the agent pulls in the runtime
+
+    if style not in get_args(Style):
+        raise EmpLLMError(f"--style {style!r}: expected one of {', '.join(get_args(Style))}")
     return style
 
 

@@ -1,5 +1,5 @@
 """A small learned crisis classifier beside the rules: character n-gram TF-IDF and logistic
-regression per language, trained at first use (about 3 seconds on 2 cores) on the development messages that
+regression per language, trained at first use (a few seconds) on the development messages that
 ship in safety/data/dev. Character n-grams catch the many ways people hint at risk that no list of
 rules anticipates; the decision threshold is the lowest one whose out-of-fold false-positive rate
 on the development set is at most 5%, so the held-out set is never used to choose it."""
@@ -23,8 +23,9 @@ class LanguageModel:
     model: object
     threshold: float
 
-    def probability(self, text: str) -> float:
-        return float(self.model.predict_proba(self.vectorizer.transform([normalise(text).lower()]))[0, 1])
+    def probability(self, normalised_text: str) -> float:
+        """For a text as `normalise` gives it (the detector normalises once for rules and model)."""
+        return float(self.model.predict_proba(self.vectorizer.transform([normalised_text.lower()]))[0, 1])
 
 
 DEV_DIR = Path(str(files("empllm.safety").joinpath("data/dev")))

@@ -85,8 +85,8 @@ def default_rules() -> RuleSet:
 def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
     """Rules, then the learned classifier for what they miss: deterministic, no model call. Both
     languages' rules run on every text (people mix languages), each figurative filter first."""
-    text = normalise(text)
-    verdict = assess_by_rules(text, language, rules)
+    text = normalise(text)  # once, for the rules and the classifier alike
+    verdict = _rules_verdict(text, language, rules or default_rules())
     if verdict.crisis or not classifier:
         return verdict
     from empllm.safety.classifier import language_model
@@ -98,9 +98,12 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
 
 
 def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
-    rules = rules or default_rules()
+    return _rules_verdict(normalise(text), language, rules or default_rules())
+
+
+def _rules_verdict(text: str, language: str, rules: RuleSet) -> Assessment:
+    """The rules on a text already normalised."""
     fired: list[Rule] = []
-    text = normalise(text)
     for lang in dict.fromkeys([language, *rules.crisis]):
         masked = text
         for pattern in rules.figurative.get(lang, []):

@@ -44,6 +44,10 @@ def _error(status: int, message: str, kind: str = "invalid_request_error", code:
     return JSONResponse(error_body(message, kind, code, param), status_code=status)
 
 
+def _model_failed(exc: Exception) -> JSONResponse:
+    return _error(502, f"the model failed: {exc}", "server_error", "model_error")
+
+
 def _sse(chunk: dict) -> str:
     return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
@@ -120,7 +124,7 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
             try:
                 turn = await agent.respond(conversation[-1].text())
             except EmpLLMError as exc:
-                return _error(502, f"the model failed: {exc}", "server_error", "model_error")
+                return _model_failed(exc)
             message = {"role": "assistant", "content": turn.reply}
             if thoughts := reasoning(turn):
                 message["reasoning"] = thoughts
@@ -133,7 +137,7 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
         try:
             _, head = await anext(stream)
         except EmpLLMError as exc:
-            return _error(502, f"the model failed: {exc}", "server_error", "model_error")
+            return _model_failed(exc)
 
         async def events():
             first = {"role": "assistant", "content": ""}
