@@ -4,6 +4,9 @@
 #  2. llama-cpp-python, built from source once per CPU-flag set and kept in a wheel cache. The
 #     flags are explicit because a -march=native build enables AMX on CPUs that report it, and
 #     that build segfaults on the first decode on such machines (seen with 0.3.36).
+#     Its sdist is downloaded once; llama.cpp's LoRA converter (convert_lora_to_gguf.py with its
+#     conversion/ package and gguf-py, which the wheel leaves out) is taken from it into the venv,
+#     for `llamacpp:BASE+ADAPTER` specs.
 #  3. EmpLLM itself, editable, with every extra.
 #  4. Debian's headless Chromium and its driver for the browser tests (never a downloaded browser).
 set -euo pipefail
@@ -34,15 +37,47 @@ if [ "$(uname -m)" = "x86_64" ]; then
 else
   flags="-DGGML_NATIVE=ON"
 fi
+# The sdist, downloaded once: the wheel is built from it, and the LoRA converter comes out of it.
+sdist_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-sdist"
+sdist=""
+fetch_sdist() {
+  for f in "$sdist_dir"/*.tar.gz; do if [ -f "$f" ]; then sdist=$f; fi; done
+  if [ -z "$sdist" ]; then
+    echo "downloading the llama-cpp-python $LLAMA_CPP_VERSION sdist (once per machine)"
+    rm -rf "$sdist_dir.partial" && mkdir -p "$sdist_dir.partial"
+    pip download -q --no-deps --no-binary llama-cpp-python -d "$sdist_dir.partial" \
+      "llama-cpp-python==$LLAMA_CPP_VERSION"
+    rm -rf "$sdist_dir" && mv "$sdist_dir.partial" "$sdist_dir"
+    for f in "$sdist_dir"/*.tar.gz; do if [ -f "$f" ]; then sdist=$f; fi; done
+  fi
+  [ -n "$sdist" ] || { echo "no llama-cpp-python sdist in $sdist_dir" >&2; exit 1; }
+}
 build_id=$(printf '%s %s' "$LLAMA_CPP_VERSION" "$flags" | sha256sum | cut -c1-12)
 wheel_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-$build_id"
 if ! ls "$wheel_dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  fetch_sdist
   echo "building llama-cpp-python $LLAMA_CPP_VERSION (about 5 minutes on 2 cores; once per machine)"
   echo "  CMAKE_ARGS=$flags"
   mkdir -p "$wheel_dir.partial"
   CMAKE_ARGS="$flags" pip wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
-    -w "$wheel_dir.partial" "llama-cpp-python==$LLAMA_CPP_VERSION"
+    -w "$wheel_dir.partial" "$sdist"
   rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
+fi
+# llama.cpp's LoRA converter (pure Python; runs on torch, transformers and the train extra).
+convert_dir="$WHEEL_CACHE/llama-cpp-convert-$LLAMA_CPP_VERSION"
+if [ ! -f "$convert_dir/convert_lora_to_gguf.py" ]; then
+  fetch_sdist
+  rm -rf "$convert_dir.partial" && mkdir -p "$convert_dir.partial"
+  tar -xzf "$sdist" -C "$convert_dir.partial" --strip-components=3 --wildcards --no-wildcards-match-slash \
+    '*/vendor/llama.cpp/convert_lora_to_gguf.py' '*/vendor/llama.cpp/convert_hf_to_gguf.py' \
+    '*/vendor/llama.cpp/conversion' '*/vendor/llama.cpp/gguf-py' '*/vendor/llama.cpp/LICENSE'
+  echo "$LLAMA_CPP_VERSION" > "$convert_dir.partial/.version"
+  rm -rf "$convert_dir" && mv "$convert_dir.partial" "$convert_dir"
+fi
+venv_convert=.venv/share/empllm/llama-cpp-convert  # where empllm looks (src/empllm/backends/lora_gguf.py)
+if [ "$(cat "$venv_convert/.version" 2>/dev/null)" != "$LLAMA_CPP_VERSION" ]; then
+  rm -rf "$venv_convert" "$venv_convert.partial" && mkdir -p "$(dirname "$venv_convert")"
+  cp -r "$convert_dir" "$venv_convert.partial" && mv "$venv_convert.partial" "$venv_convert"
 fi
 if [ "$(cat .venv/.llama-cpp-build 2>/dev/null)" != "$build_id" ]; then
   pip install -q --force-reinstall --no-deps "$wheel_dir"/llama_cpp_python-*.whl

@@ -41,3 +41,30 @@ def embedded_gguf(model_cache_dir: Path) -> Path:
     from empllm.backends.embedded import embedded_gguf_path
 
     return embedded_gguf_path(model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def sft_run(tmp_path_factory, model_cache_dir: Path):
+    """One real (tiny) LoRA run on the embedded Gemma 270M through `empllm train` (6 steps, about a
+    minute on 2 cores), shared by every test that needs a trained adapter: (root, args, env), the
+    adapter in root / "adapter", its data in root / "data"."""
+    import subprocess
+    import sys
+
+    from empllm.export import export_dataset
+
+    from .curate.sessions import make_session
+
+    root = tmp_path_factory.mktemp("sft")
+    sessions = [make_session(sid=f"en{i}", persona_id=f"p-en-{i}") for i in range(4)]
+    sessions += [make_session(lang="zh", sid=f"zh{i}", persona_id=f"p-zh-{i}") for i in range(4)]
+    (root / "cur").mkdir()
+    (root / "cur" / "sessions.jsonl").write_text("".join(s.model_dump_json() + "\n" for s in sessions))
+    export_dataset(root / "cur", root / "data", fmt="openai", mode="think", validation=0.25)
+    empllm = str(Path(sys.executable).parent / "empllm")
+    args = [empllm, "train", str(root / "data"), "--out", str(root / "adapter"), "--max-steps", "6", "--batch-size",
+            "2", "--learning-rate", "1e-3", "--max-length", "256", "--quiet"]  # fmt: skip
+    env = {**os.environ, "EMPLLM_CACHE_DIR": str(model_cache_dir), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return root, args, env

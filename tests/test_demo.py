@@ -56,24 +56,38 @@ def test_nothing_to_train_on_is_a_clear_error(tmp_path):
     assert (tmp_path / "data" / "think" / "train.jsonl").is_file()
 
 
-def _emptest(significant: bool) -> dict:
-    row = {"score": 40.0, "interval": [30.0, 50.0], "chance": 20.0, "best": 100.0, "n": 40, "n_items": 40,
-           "method": "loglikelihood"}  # fmt: skip
-    delta = {"delta": 6.0, "interval": [1.0, 11.0] if significant else [-4.0, 16.0], "n": 40,
-             "significant": significant}  # fmt: skip
-    return {"models": {"base": "hf:b", "think": "hf:b+t", "drop": "hf:b+d"},
-            "tasks": {"perceive": {m: row for m in ("base", "think", "drop")}},
-            "deltas": {name: {"perceive": delta} for name in COMPARISONS}}  # fmt: skip
+def _emptest(significant: bool, delta: float = 6.0) -> dict:
+    value = {"score": 40.0, "interval": [30.0, 50.0]}
+    row = {"n": 120, "chance": 25.0, "best": 100.0,
+           "metrics": {m: {x: value for x in ("base", "think", "drop")} for m in ("acc", "acc_norm", "acc_mi")}}
+    interval = [delta - 5, delta + 5] if significant else [-4.0, 16.0]
+    moved = {"delta": delta, "interval": interval, "n": 120, "significant": significant}
+    still = {"delta": 1.0, "interval": [-4.0, 6.0], "n": 120, "significant": False}
+    rows = {"perceive": row, "perceive.en": {**row, "n": 60}, "perceive.zh": {**row, "n": 60}}
+    deltas = {r: {"acc": still, "acc_norm": still, "acc_mi": moved if r == "perceive" else still} for r in rows}
+    return {"models": {"base": "hf:b", "think": "hf:b+t", "drop": "hf:b+d"}, "rows": rows,
+            "deltas": {name: deltas for name in COMPARISONS}}  # fmt: skip
 
 
 def test_verdict_says_within_noise_and_credits_seed_data_apart():
     no_seed = {"splits": {"train": {"simulated": 5, "seed": 0}}}
     lines = verdict(_emptest(False), no_seed)
-    assert all("within noise" in line or "beyond noise" in line for line in lines)
-    assert "no sub-task differs beyond noise" in lines[0]
+    assert "no sub-task differs beyond noise" in lines[0] and "all 3 paired 95% intervals include zero" in lines[0]
+    assert not any("seed sessions" in line for line in lines)
     lines = verdict(_emptest(True), {"splits": {"train": {"simulated": 5, "seed": 30}}})
-    assert "1 of 1 sub-tasks differ beyond noise: perceive +6.0" in lines[0]
+    assert "think is higher beyond noise on perceive acc_mi +6.0 [+1.0, +11.0]" in lines[0]
+    assert "The other 2 of 3 paired intervals include zero" in lines[0]
     assert any("cannot be credited to simulation alone" in line for line in lines)
+    lines = verdict(_emptest(True, delta=-6.0), no_seed)
+    assert "think is lower beyond noise on perceive acc_mi -6.0" in lines[0] and "higher" not in lines[0]
+
+
+def test_report_shows_every_row_and_metric_with_its_verdict():
+    from empllm.demo.report import _emptest as emptest_table
+
+    page = emptest_table({"emptest": _emptest(True)})
+    assert page.count("<tr data-task=") == 9  # 3 rows (pooled, en, zh) x 3 metrics
+    assert "data-task='perceive.zh' data-metric='acc_mi'" in page and page.count("class='sig'>higher") == 3
 
 
 def test_bad_flags_fail_with_one_line(tmp_path):
@@ -149,10 +163,13 @@ def test_quick_demo_is_interruptible_resumable_and_reports_its_numbers(tmp_path,
     for name in ("base", "think", "drop"):
         bench = json.loads((out / "bench" / name / "results.json").read_text())
         assert bench["model"] == results["emptest"]["models"][name] and not bench["skipped"]
-    assert set(results["emptest"]["tasks"]) == {"perceive", "understand", "manage", "respond_mc", "safety",
-                                                 "intensity"}  # fmt: skip
+    tasks = {"perceive", "understand", "manage", "respond_mc", "safety", "intensity"}
+    rows = results["emptest"]["rows"]
+    assert set(rows) == tasks | {f"{t}.{lang}" for t in tasks for lang in ("en", "zh")}
+    assert set(rows["respond_mc"]["metrics"]) == {"acc", "acc_norm", "acc_mi"}
     for name in COMPARISONS:
-        assert set(results["emptest"]["deltas"][name]) == set(results["emptest"]["tasks"])
+        assert set(results["emptest"]["deltas"][name]) == set(rows)
+        assert set(results["emptest"]["deltas"][name]["perceive.zh"]) == {"acc", "acc_norm", "acc_mi"}
     assert len(results["examples"]) == 2 and all(len(r["replies"]) == 3 for r in results["examples"])
     assert results["verdict"] and any("hand-written seed sessions" in line for line in results["verdict"])
     # 4. the report shows exactly the numbers of results.json

@@ -319,7 +319,7 @@ def curate(
         return
     table = Table("", "sessions", title=f"curate {source} -> {out}")
     table.add_row("in", str(summary.total))
-    for name in ("rules", "safety", "dedup", "judge"):
+    for name in ("rules", "grounding", "safety", "dedup", "judge"):
         table.add_row(f"dropped by {name}", str(summary.dropped_by.get(name, 0)))
     table.add_row("[bold]kept[/bold]", f"[bold]{summary.kept}[/bold]")
     Console(stderr=True).print(table)

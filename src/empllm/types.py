@@ -202,6 +202,7 @@ class Turn(BaseModel):
     client_state: ClientState | None = None  # client turns
     raw: str | None = None  # the model's output when it had to be repaired or could not be parsed
     parse_error: str | None = None
+    rejected: list[str] = Field(default_factory=list)  # why each earlier sample of this line was resampled
 
 
 class SessionPlan(BaseModel):

@@ -88,3 +88,32 @@ def test_simulation_grammars_compile(lang):
         ts.state_grammar(lang, can_end=False),
     ):
         LlamaGrammar.from_string(grammar, verbose=False)
+
+
+async def test_a_reused_prompt_prefix_gives_the_same_output_whatever_ran_before(llama):
+    """The few-shot prefix is evaluated once and its state restored for later calls; a sampled
+    output must depend only on the prompt, not on which calls came before (the KV-reuse bug)."""
+    from empllm.simulate import transcript_style as ts
+    from empllm.simulate.exemplars import builtin_exemplars
+    from empllm.simulate.psychologist import psychologist_view
+
+    def prompt(shots, opening):
+        blocks = [psychologist_view(ex.turns, ex.plan, "en") for ex in shots]
+        text, shared = ts.few_shot_prompt("psychologist_transcript", "en", blocks, "", f"Client: {opening}",
+                                          stance="person_centred")  # fmt: skip
+        return text + "\n" + ts.notes_primer("en"), shared
+
+    pool = builtin_exemplars("en")
+    a, shared_a = prompt(pool[:1], "I failed my driving test again and everyone laughed.")
+    b, shared_b = prompt(pool[1:2], "My cat died yesterday and the flat is so quiet.")
+    assert 0 < shared_a < len(a) and a[:shared_a] != b[:shared_b]
+    gen = GenerationSettings(max_tokens=24, temperature=0.9, seed=11, stop=("\nClient:",))
+    with_a, with_b = gen.model_copy(update={"shared_prefix": shared_a}), gen.model_copy(update={"shared_prefix": shared_b})
+    first = (await llama.complete(a, with_a)).text
+    other = (await llama.complete(b, with_b)).text
+    again = (await llama.complete(a, with_a)).text  # restored after another prefix
+    plain = (await llama.complete(a, gen)).text  # the whole prompt evaluated from scratch in between
+    third = (await llama.complete(a, with_a)).text
+    assert first == again == third and other != first
+    assert llama._prefixes.hits >= 2 and llama._prefixes.misses == 2
+    assert plain  # the unshared path still works beside the shared one

@@ -54,7 +54,7 @@ def test_shipped_items_pass_the_artifact_checks():
     from pathlib import Path
 
     folder = Path(str(files("empllm.bench").joinpath("items")))
-    expected = {"perceive": 60, "understand": 60, "manage": 60, "respond_mc": 60, "safety": 30}
+    expected = {"perceive": 60, "understand": 60, "manage": 60, "respond_mc": 60, "safety": 60}
     ids = set()
     for subtask, count in expected.items():
         for lang in ("en", "zh"):

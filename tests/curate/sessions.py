@@ -5,6 +5,8 @@ from empllm.types import ClientState, Contemplation, Session, Turn
 NOTES = dict(emotion="sadness", intensity=6, cause="Her dog died last week.", appraisal="She thinks she should be over it.",
              unmet_need="Permission to grieve.", risk_level="none", strategy="reflection_of_feelings",
              rationale="Name the feeling first.")  # fmt: skip
+NOTES_ZH = {**NOTES, "cause": "她的狗上周走了", "appraisal": "她觉得自己早该走出来", "unmet_need": "允许自己难过",
+            "rationale": "先说出她的感受"}  # fmt: skip
 GOOD_EN = [
     "I lost Biscuit last week and I keep expecting to hear her at the door.",
     "It sounds like the house feels different without her, like the quiet keeps reminding you.",
@@ -28,7 +30,7 @@ def make_session(texts=None, *, sid="s1", lang="en", notes=None, outcome="client
         if i % 2 == 0:
             turns.append(Turn(role="client", content=text, client_state=ClientState(emotion_intensity=6, trust=4)))
         else:
-            c = Contemplation(**{**NOTES, **(notes or {})})
+            c = Contemplation(**{**(NOTES if lang == "en" else NOTES_ZH), **(notes or {})})
             turns.append(Turn(role="psychologist", content=text, contemplation=c))
     return Session(id=sid, persona_id=persona_id, language=lang, stance="person_centred", seed=0, config_hash="h",
                    prompts_version="p", models={"client": "c", "psychologist": "p"}, created="2026-11-25T00:00:00+00:00",

@@ -25,6 +25,8 @@ EMPLLM = str(Path(sys.executable).parent / "empllm")
 
 
 def config(client, psych, n=5, **kw):
+    # scripted models repeat one line: the line checks (tested in test_line_checks.py) would reject it
+    kw.setdefault("checks", False)
     return SimulationConfig(personas=str(PERSONAS), sessions=n, client_model=client, psychologist_model=psych,
                             min_turns=2, max_turns=3, **kw)  # fmt: skip
 

@@ -63,8 +63,9 @@ async def test_unparseable_output_is_retried_then_recorded(tmp_path, chat_models
                                              "default": "I'd rather just talk normally, no JSON."})  # fmt: skip
     client, psych = agents(chat_models[0], f"scripted:{bad}")
     s = await run_session(session_id="s4", client=client, psychologist=psych, limits=TurnLimits(2, 4, 0), record=RECORD)
-    assert s.outcome == "error" and "unparseable after 3 attempts" in s.outcome_detail
+    assert s.outcome == "error" and "no usable output in 3 attempts" in s.outcome_detail
     failed = s.turns[-1]
+    assert failed.rejected == ["no JSON object in the output"] * 3
     assert (
         failed.role == "psychologist" and failed.raw == "I'd rather just talk normally, no JSON." and failed.parse_error
     )

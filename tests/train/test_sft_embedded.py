@@ -2,39 +2,22 @@
 and it makes the training replies more likely than the base model does."""
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from empllm.backends.base import GenerationSettings
 from empllm.backends.registry import create_backend
-from empllm.export import export_dataset
 from empllm.settings import Settings
 from empllm.types import Message
 
-from ..curate.sessions import make_session
-
 pytestmark = pytest.mark.integration
-EMPLLM = str(Path(sys.executable).parent / "empllm")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, model_cache_dir):
-    root = tmp_path_factory.mktemp("sft")
-    sessions = [make_session(sid=f"en{i}", persona_id=f"p-en-{i}") for i in range(4)]
-    sessions += [make_session(lang="zh", sid=f"zh{i}", persona_id=f"p-zh-{i}") for i in range(4)]
-    (root / "cur").mkdir()
-    (root / "cur" / "sessions.jsonl").write_text("".join(s.model_dump_json() + "\n" for s in sessions))
-    export_dataset(root / "cur", root / "data", fmt="openai", mode="think", validation=0.25)
-    args = [EMPLLM, "train", str(root / "data"), "--out", str(root / "adapter"), "--max-steps", "6", "--batch-size",
-            "2", "--learning-rate", "1e-3", "--max-length", "256", "--quiet"]  # fmt: skip
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(model_cache_dir), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return root, args, env
+def trained(sft_run):
+    """The session's one training run (tests/conftest.py), shared with the llama.cpp adapter tests."""
+    return sft_run
 
 
 def test_loss_falls_and_the_run_is_recorded(trained):

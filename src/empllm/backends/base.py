@@ -24,6 +24,10 @@ class GenerationSettings(BaseModel):
     # A GBNF grammar the output must match. In-process llama.cpp models honour it (constrained
     # decoding); other backends ignore it, and callers parse and validate the output anyway.
     grammar: str | None = None
+    # How many leading characters of the prompt many calls share (few-shot exemplars). A backend
+    # that can keep an evaluated prefix reuses it; the output depends only on the prompt and this
+    # split, never on which calls ran before. Others ignore it.
+    shared_prefix: int = Field(default=0, ge=0)
 
 
 class Usage(BaseModel):

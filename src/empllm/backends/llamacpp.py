@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage, file_fingerprint
+from empllm.backends.llamacpp_prefix import PrefixStates
 from empllm.backends.scoring import split_for_scoring
 from empllm.backends.sync_bridge import run_locked, run_on_model_thread, stream_locked
 from empllm.backends.transcript import render_transcript, transcript_stops
@@ -62,20 +63,38 @@ class LlamaCppBackend:
     """One GGUF file. Generation and scoring use two `Llama` handles over the same mmap'd weights:
     scoring needs logits for every prompt position (`logits_all`), which would slow generation."""
 
-    def __init__(self, spec: str, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
+    def __init__(
+        self,
+        spec: str,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        lora_path: Path | None = None,
+    ):
         why = llama_cpp_status()
         if why:
             raise BackendUnavailable(f"{spec} is unavailable: {why}")
         if not model_path.is_file():
             raise BackendUnavailable(f"{spec}: GGUF file {model_path} does not exist")
+        if lora_path is not None and not lora_path.is_file():
+            raise BackendUnavailable(f"{spec}: LoRA adapter file {lora_path} does not exist")
         self.spec = spec
         self.model_path = model_path
+        # a GGUF LoRA adapter (backends/lora_gguf.py), applied on both handles; llama-cpp-python
+        # then reads the weights into memory instead of mmap'ing them
+        self.lora_path = lora_path
         self.cache_identity = file_fingerprint(model_path)
+        if lora_path is not None:  # by content: a retrained adapter never reuses cached results
+            from empllm.backends.lora_gguf import file_sha256
+
+            self.cache_identity += f"|lora:{file_sha256(lora_path)}"
         self.n_ctx = n_ctx
         # llama-cpp-python defaults to half the cores; generation is ~1.6x faster using all of them.
         self.n_threads = n_threads or os.cpu_count()
         self._lock = threading.Lock()
         self._generator = self._load(logits_all=False)
+        self._prefixes = PrefixStates(self._generator)  # evaluated few-shot prefixes, reused
         self._scorer = None  # loaded on the first loglikelihood call
         self._grammars: dict[str, object] = {}  # GBNF text -> compiled LlamaGrammar
         template = self._generator.metadata.get("tokenizer.chat_template")
@@ -92,6 +111,7 @@ class LlamaCppBackend:
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
                     logits_all=logits_all,
+                    lora_path=str(self.lora_path) if self.lora_path else None,
                     verbose=False,
                 )
             )
@@ -109,10 +129,6 @@ class LlamaCppBackend:
 
     # -- generation -------------------------------------------------------------------------
     def _completion_kwargs(self, gen: GenerationSettings, stop: tuple[str, ...]) -> dict:
-        # llama-cpp-python reuses the KV cache of the previous prompt's shared prefix. That makes the
-        # logits depend on call history (different batch splits round differently), so the same
-        # greedy request could give different text. Start clean: same input, same output.
-        self._generator.reset()
         return dict(
             max_tokens=gen.max_tokens,
             temperature=gen.temperature,
@@ -145,10 +161,20 @@ class LlamaCppBackend:
                 f"context window ({self.n_ctx}); shorten the input or raise n_ctx"
             )
 
+    def _start(self, prompt: str, gen: GenerationSettings) -> str | list[int]:
+        """The prompt to generate from, with the model's state set up for it. llama-cpp-python
+        would reuse the KV cache of whatever the previous prompt shared with this one, which makes
+        the logits depend on call history (different batch splits round differently). So start
+        clean, or from the saved state of the declared shared prefix: same input, same output."""
+        if 0 < gen.shared_prefix < len(prompt):
+            return self._prefixes.prompt_tokens(prompt[: gen.shared_prefix], prompt[gen.shared_prefix :])
+        self._generator.reset()
+        return prompt
+
     def _complete_sync(self, prompt: str, gen: GenerationSettings, stop: tuple[str, ...]) -> Completion:
         self._check_fits(prompt, gen)
         start = time.perf_counter()
-        out = self._generator.create_completion(prompt, **self._completion_kwargs(gen, stop))
+        out = self._generator.create_completion(self._start(prompt, gen), **self._completion_kwargs(gen, stop))
         choice, usage = out["choices"][0], out.get("usage", {})
         return Completion(
             text=choice["text"],
@@ -166,6 +192,7 @@ class LlamaCppBackend:
             done = self._complete_sync(prompt, gen, stops)
             return done.model_copy(update={"text": done.text.strip()})
         start = time.perf_counter()
+        self._generator.reset()
         out = self._generator.create_chat_completion(
             [m.model_dump() for m in messages], **self._completion_kwargs(gen, gen.stop)
         )
@@ -187,6 +214,7 @@ class LlamaCppBackend:
         return await run_locked(self._lock, lambda: self._chat_sync(messages, gen))
 
     def _stream_sync(self, messages: list[Message], gen: GenerationSettings) -> Iterator[str]:
+        self._generator.reset()
         if self._chat_tuned:
             chunks = self._generator.create_chat_completion(
                 [m.model_dump() for m in messages], stream=True, **self._completion_kwargs(gen, gen.stop)

@@ -1,7 +1,8 @@
 """Model specs: the one place a spec string is parsed and turned into a backend.
 
-    llamacpp:gemma-3-270m | llamacpp:/path/model.gguf | openai:MODEL | hf:PATH[+ADAPTER]
-    scripted:FILE
+    llamacpp:gemma-3-270m[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER] | openai:MODEL
+    hf:PATH[+ADAPTER] | scripted:FILE
+ADAPTER is a PEFT LoRA folder (what `empllm train` writes); llama.cpp gets it converted to GGUF once.
 Backends are imported lazily, so the package works without the extras a spec does not need.
 """
 
@@ -22,7 +23,7 @@ KINDS = ("llamacpp", "openai", "hf", "scripted")
 class ModelSpec:
     kind: str
     target: str  # model name, file or folder
-    adapter: str | None = None  # hf: only
+    adapter: str | None = None  # a PEFT adapter folder (hf: and llamacpp:)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.target}" + (f"+{self.adapter}" if self.adapter else "")
@@ -37,11 +38,11 @@ def parse_spec(spec: str) -> ModelSpec:
     if kind not in KINDS:
         raise SpecError(f"unknown backend {kind!r} in model spec {spec!r}; known: {', '.join(KINDS)}")
     rest = rest.strip()
-    if kind == "hf" and "+" in rest:
+    if kind in ("hf", "llamacpp") and "+" in rest:
         base, _, adapter = rest.partition("+")
-        if not base or not adapter:
-            raise SpecError(f"model spec {spec!r}: expected hf:PATH+ADAPTER")
-        return ModelSpec(kind, base, adapter)
+        if not base.strip() or not adapter.strip():
+            raise SpecError(f"model spec {spec!r}: expected {kind}:{'PATH' if kind == 'hf' else 'MODEL'}+ADAPTER")
+        return ModelSpec(kind, base.strip(), adapter.strip())
     return ModelSpec(kind, rest)
 
 
@@ -68,9 +69,9 @@ def create_backend(spec: str, settings: Settings | None = None, *, base_url: str
 
         if why := llama_cpp_status():
             raise BackendUnavailable(f"{spec} is unavailable: {why}")
-        return LlamaCppBackend(
-            spec, _gguf_for(parsed.target, spec, settings), n_ctx=settings.n_ctx, n_threads=settings.n_threads
-        )
+        gguf = _gguf_for(parsed.target, spec, settings)
+        lora = _lora_gguf_for(parsed.adapter, gguf, spec, settings) if parsed.adapter else None
+        return LlamaCppBackend(spec, gguf, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=lora)
     if parsed.kind == "openai":
         from empllm.backends.openai_compat import OpenAIBackend
 
@@ -89,10 +90,27 @@ def create_backend(spec: str, settings: Settings | None = None, *, base_url: str
         model_dir = Path(target).expanduser()
         if not model_dir.exists():
             raise BackendUnavailable(f"model spec {spec!r}: checkpoint folder {model_dir} does not exist")
-    adapter = Path(parsed.adapter).expanduser() if parsed.adapter else None
-    if adapter is not None and not (adapter / "adapter_config.json").is_file():
-        raise BackendUnavailable(f"model spec {spec!r}: {adapter} is not a PEFT adapter (no adapter_config.json)")
+    adapter = _adapter_dir(parsed.adapter, spec) if parsed.adapter else None
     return HFBackend(spec, model_dir, adapter)
+
+
+def _adapter_dir(adapter: str, spec: str) -> Path:
+    path = Path(adapter).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise BackendUnavailable(f"model spec {spec!r}: {path} is not a PEFT adapter (no adapter_config.json)")
+    return path
+
+
+def _lora_gguf_for(adapter: str, gguf: Path, spec: str, settings: Settings) -> Path:
+    """The adapter as a GGUF LoRA for llama.cpp, converted once against the base GGUF's
+    transformers checkpoint (the one `empllm train` trained on; only its config is read)."""
+    from empllm.backends.hf import dequantized_checkpoint, transformers_status
+    from empllm.backends.lora_gguf import adapter_gguf
+
+    adapter_dir = _adapter_dir(adapter, spec)
+    if why := transformers_status():
+        raise BackendUnavailable(f"{spec} is unavailable: converting its adapter needs {why}")
+    return adapter_gguf(adapter_dir, dequantized_checkpoint(gguf, settings.cache_dir))
 
 
 @dataclass

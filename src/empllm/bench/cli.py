@@ -159,13 +159,14 @@ def compare_command(
 
     comparison = compare_runs(run_a, run_b)
     table = Table(title=f"B = {comparison['b']['model']}  vs  A = {comparison['a']['model']}")
-    for col in ("task", "A", "B", "delta", "95% interval", "n", "verdict"):
+    for col in ("task", "metric", "A", "B", "delta", "95% interval", "n", "verdict"):
         table.add_column(col)
-    for key, r in comparison["tasks"].items():
-        lo, hi = r["interval"]
-        verdict = "B higher" if lo > 0 else "B lower" if hi < 0 else "within noise"
-        table.add_row(key, f"{r['a']:.1f}", f"{r['b']:.1f}", f"{r['delta']:+.1f}", f"{lo:+.1f} to {hi:+.1f}",
-                      str(r["n"]), verdict)  # fmt: skip
+    for key, row in comparison["tasks"].items():
+        for metric, r in row["metrics"].items():
+            lo, hi = r["interval"]
+            verdict = "B higher" if lo > 0 else "B lower" if hi < 0 else "within noise"
+            table.add_row(key, metric, f"{r['a']:.1f}", f"{r['b']:.1f}", f"{r['delta']:+.1f}",
+                          f"{lo:+.1f} to {hi:+.1f}", str(r["n"]), verdict)  # fmt: skip
     Console(width=140).print(table)
     if html is not None:
         write_report(run_b, compare_with=run_a, out=html)

@@ -23,15 +23,22 @@ def load_run(run_dir: Path) -> tuple[dict, list[dict]]:
     return data, read_jsonl(samples)
 
 
-def item_scores(samples: list[dict], task_key: str) -> dict[str, float]:
-    """Scaled item scores of one results row ("perceive.en" or pooled "perceive"); unparseable left out."""
+# the metrics a kind of sub-task reports, beyond its main score: each is compared on its own
+EXTRA_METRICS = {"mc": ("acc_norm", "acc_mi")}
+
+
+def item_scores(samples: list[dict], task_key: str, metric: str = "score") -> dict[str, float]:
+    """Scaled item values of one metric for one results row ("perceive.en" or pooled "perceive");
+    items without that value (unparseable, or not calibrated for acc_mi) are left out."""
     task, _, lang = task_key.partition(".")
     scale = SCALE[KIND[task]]
-    return {f"{s['language']}/{s['id']}": scale * s["score"] for s in samples
-            if s["task"] == task and (not lang or s["language"] == lang) and s.get("score") is not None}  # fmt: skip
+    return {f"{s['language']}/{s['id']}": scale * s[metric] for s in samples
+            if s["task"] == task and (not lang or s["language"] == lang) and s.get(metric) is not None}  # fmt: skip
 
 
 def compare_runs(run_a: Path, run_b: Path, *, seed: int = 0) -> dict:
+    """Per results row: the main score's paired delta (B - A) and, under "metrics", every metric of
+    the sub-task (for multiple choice acc, acc_norm and acc_mi) with its own paired interval."""
     (res_a, samples_a), (res_b, samples_b) = load_run(run_a), load_run(run_b)
     rows = {}
     for key in res_a["tasks"]:
@@ -40,7 +47,18 @@ def compare_runs(run_a: Path, run_b: Path, *, seed: int = 0) -> dict:
         paired = paired_bootstrap(item_scores(samples_a, key), item_scores(samples_b, key), seed=seed)
         if paired is None:
             continue
-        rows[key] = {"a": res_a["tasks"][key]["score"], "b": res_b["tasks"][key]["score"], **paired}
+        kind = KIND[key.partition(".")[0]]
+        metrics = {"acc" if kind == "mc" else "score": paired}
+        for metric in EXTRA_METRICS.get(kind, ()):
+            extra = paired_bootstrap(item_scores(samples_a, key, metric), item_scores(samples_b, key, metric),
+                                     seed=seed)  # fmt: skip
+            if extra is not None:
+                metrics[metric] = extra
+        for metric, values in metrics.items():
+            values["a"] = res_a["tasks"][key].get("score" if metric in ("acc", "score") else metric)
+            values["b"] = res_b["tasks"][key].get("score" if metric in ("acc", "score") else metric)
+        rows[key] = {"a": res_a["tasks"][key]["score"], "b": res_b["tasks"][key]["score"], **paired,
+                     "metrics": metrics}  # fmt: skip
     if not rows:
         raise EmpLLMError(f"{run_a} and {run_b} share no scored task")
     return {"a": {"dir": str(run_a), "model": res_a["model"]}, "b": {"dir": str(run_b), "model": res_b["model"]},

@@ -72,11 +72,14 @@ async def score_by_loglikelihood(
         scores = await runtime.loglikelihood(context, [continuation(item.options[i], item.language) for i in order])
         for shown, original in enumerate(order):
             totals[original] += scores[shown] / len(orders)
-    priors = await runtime.loglikelihood(
-        NULL_CONTEXT[item.language], [continuation(o, item.language) for o in item.options]
-    )
+    priors = None
+    if calibrate:
+        priors = await runtime.loglikelihood(
+            NULL_CONTEXT[item.language], [continuation(o, item.language) for o in item.options]
+        )
     return {"method": "loglikelihood", "format": fmt, "prompt": contexts[0], "options": item.options,
-            "loglikelihoods": [round(x, 5) for x in totals], "prior_loglikelihoods": [round(x, 5) for x in priors],
+            "loglikelihoods": [round(x, 5) for x in totals],
+            "prior_loglikelihoods": None if priors is None else [round(x, 5) for x in priors],
             "gold": item.gold, **decide(item, totals, priors)}  # fmt: skip
 
 

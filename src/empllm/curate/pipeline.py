@@ -1,4 +1,4 @@
-"""`empllm curate IN OUT`: rules -> safety -> near-duplicates (in input order), then the optional
+"""`empllm curate IN OUT`: rules -> grounding -> safety -> near-duplicates (in input order), then the optional
 judge (concurrently) -> OUT/sessions.jsonl (kept), OUT/decisions.jsonl (every session, with its
 reasons), OUT/curate.json (config, input hash, funnel). Resumable; never touches its input.
 """
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from empllm import __version__
 from empllm.curate.decision import Decision, Issue
 from empllm.curate.dedup import NearDuplicateFilter
+from empllm.curate.grounding import check_grounding
 from empllm.curate.judge import SessionJudge
 from empllm.curate.reply_safety import check_reply_safety
 from empllm.curate.rules import RuleLimits, check_rules
@@ -27,7 +28,7 @@ from empllm.runtime import Runtime
 from empllm.session_view import load_sessions, session_files
 from empllm.types import RiskLevel, Session
 
-STAGE_A = ("rules", "safety", "dedup")  # cheap, in order; the judge runs after
+STAGE_A = ("rules", "grounding", "safety", "dedup")  # cheap, in order; the judge runs after
 
 
 class CurateConfig(BaseModel):
@@ -39,6 +40,7 @@ class CurateConfig(BaseModel):
     max_reply_chars: int = Field(default=800, ge=10)
     dedup_threshold: float = Field(default=0.8, gt=0, le=1)
     reply_dedup_threshold: float = Field(default=0.9, gt=0, le=1)
+    grounding: bool = True
     safety: bool = True
     judge: str | None = None
 
@@ -132,6 +134,8 @@ async def run_curation(
                 _count(summary, done)
                 continue
             issues = check_rules(session, limits)
+            if config.grounding:
+                issues += check_grounding(session)
             if config.safety:
                 issues += check_reply_safety(session, risks.get(session.persona_id))
             issues += dedup.check(session)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,8 @@ class DemoConfig(BaseModel):
 
     model: str = "llamacpp:gemma-3-270m"  # plays client and psychologist in simulation
     base: str = "hf:gemma-3-270m"  # fine-tuned, and measured as the baseline
+    # how EmpTest scores a GGUF base and its adapters: llama.cpp (adapters converted) or transformers
+    bench_backend: Literal["llamacpp", "hf"] = "llamacpp"
     judge: str | None = None  # a chat model for the judged EmpTest tasks (off: closed tasks only)
     seed_data: bool = False  # also train on the hand-written exemplar sessions
     seed: int = 0

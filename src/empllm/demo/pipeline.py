@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from empllm.backends.embedded import EMBEDDED_NAME
 from empllm.bench.cli import BenchProgress
+from empllm.bench.contamination import find_in_files
 from empllm.bench.run import BenchConfig, run_bench
 from empllm.curate.pipeline import CurateConfig, run_curation
 from empllm.demo.config import LANGUAGES, MODES, DemoConfig
@@ -35,7 +37,23 @@ VALIDATION = 0.1  # share of personas held out of training (for the eval loss)
 
 
 def model_specs(config: DemoConfig, out_dir: Path) -> dict[str, str]:
-    return {"base": config.base, **{m: f"{config.base}+{out_dir / 'train' / m}" for m in MODES}}
+    """The three models EmpTest measures. A base that is a GGUF (the embedded model, or
+    hf:/path/model.gguf) is scored through llama.cpp, the tuned models with their LoRA adapters
+    converted for it: the same weights as training, several times faster than transformers."""
+    kind, _, target = config.base.partition(":")
+    gguf = kind == "hf" and (target == EMBEDDED_NAME or target.endswith(".gguf"))
+    scored = f"llamacpp:{target}" if config.bench_backend == "llamacpp" and gguf else config.base
+    return {"base": scored, **{m: f"{scored}+{out_dir / 'train' / m}" for m in MODES}}
+
+
+def check_contamination(files: list[Path]) -> None:
+    """Stop when an EmpTest item (its canary, or 13 words or Chinese characters in a row) is in a
+    training file: a model trained on its test items would measure nothing."""
+    found = find_in_files(files)
+    if found:
+        first = found[0]
+        raise EmpLLMError(f"EmpTest item {first.item} appears in training data at {first.where} "
+                          f"({first.overlap!r}; {len(found)} line(s) in all); remove it before training")  # fmt: skip
 
 
 async def _simulate(config: DemoConfig, lang: str, out: Path, settings: Settings, quiet: bool) -> dict:
@@ -72,6 +90,7 @@ def _training_data(config: DemoConfig, out_dir: Path) -> dict:
     write_text_atomic(merged, "".join(s.model_dump_json() + "\n" for s in sessions))
     for mode in MODES:
         export_dataset(merged, data / mode, fmt="openai", mode=mode, validation=VALIDATION, seed=config.seed)
+    check_contamination(sorted(data.glob("*/*.jsonl")))
     counts = {}
     for split, members in split_by_persona(sessions, VALIDATION, config.seed).items():
         counts[split] = {"simulated": sum(not is_seed(s.id) for s in members),

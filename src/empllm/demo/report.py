@@ -89,37 +89,46 @@ def _training(results: dict) -> str:
     return "".join(out) + "</table>"
 
 
+def _delta_cell(d: dict | None, key: str) -> str:
+    if d is None:
+        return "<td>–</td>"
+    if d["significant"]:
+        label = f"<b class='sig'>{'higher' if d['delta'] > 0 else 'lower'}</b>"
+    else:
+        label = "<i class='noise'>within noise</i>"
+    return f"<td>{num(d['delta'], key + '/delta')} {_interval(d['interval'], key + '/interval')} {label}</td>"
+
+
 def _emptest(results: dict) -> str:
     em = results["emptest"]
     head = "".join(f"<th class='num'>{esc(MODELS[m])}</th>" for m in em["models"])
     deltas = "".join(f"<th>{esc(b)} − {esc(a)}</th>" for a, b, _ in COMPARISONS.values())
-    out = ["<h2>EmpTest</h2><p>Scores (0–100) with bootstrap 95% intervals over items; deltas are paired over "
+    out = ["<h2>EmpTest</h2><p>Every sub-task, pooled over both languages and per language, on every metric it "
+           "has (multiple choice: <code>acc</code>, <code>acc_norm</code> per byte, <code>acc_mi</code> relative to "
+           "the options' prior). Scores (0–100) with bootstrap 95% intervals over items; deltas are paired over "
            "the same items, with paired bootstrap 95% intervals. <i>within noise</i>: the interval includes 0."
-           "</p><table id='emptest'><tr><th>sub-task</th><th class='num'>n</th>", head,
-           "<th class='num'>chance</th>", deltas, "</tr>"]  # fmt: skip
-    for task, by_model in em["tasks"].items():
-        first, any_row = next(iter(by_model.items()))
-        cells = []
-        for m in em["models"]:
-            row, k = by_model.get(m), f"emptest/tasks/{task}/{m}"
-            if row is None:
-                cells.append("<td>–</td>")
-                continue
-            bar = score_bar(row["score"], row["interval"], row["chance"], row["best"], 200)
-            cells.append(f"<td class='num'>{num(row['score'], k + '/score')} "
-                         f"{_interval(row['interval'], k + '/interval')}<br>{bar}</td>")  # fmt: skip
-        first_key = f"emptest/tasks/{task}/{first}"
-        cells.append(f"<td class='num'>{num(any_row['chance'], first_key + '/chance')}</td>")  # as in the header
-        for name in COMPARISONS:
-            d, k = em["deltas"][name].get(task), f"emptest/deltas/{name}/{task}"
-            if d is None:
-                cells.append("<td>–</td>")
-                continue
-            label = "<b class='sig'>differs</b>" if d["significant"] else "<i class='noise'>within noise</i>"
-            cells.append(f"<td>{num(d['delta'], k + '/delta')} {_interval(d['interval'], k + '/interval')} "
-                         f"{label}</td>")  # fmt: skip
-        out.append(f"<tr data-task='{esc(task)}'><td>{esc(task)}</td>"
-                   f"<td class='num'>{num(any_row['n'], first_key + '/n')}</td>{''.join(cells)}</tr>")  # fmt: skip
+           "</p><table id='emptest'><tr><th>sub-task</th><th>language</th><th>metric</th><th class='num'>n</th>",
+           head, "<th class='num'>chance</th>", deltas, "</tr>"]  # fmt: skip
+    for row_key, row in em["rows"].items():
+        task, _, lang = row_key.partition(".")
+        for metric, by_model in row["metrics"].items():
+            k = f"emptest/rows/{row_key}"
+            cells = []
+            for m in em["models"]:
+                value, mk = by_model.get(m), f"{k}/metrics/{metric}/{m}"
+                if value is None or value["score"] is None:
+                    cells.append("<td>–</td>")
+                    continue
+                bar = score_bar(value["score"], value["interval"], row["chance"], row["best"], 160)
+                cells.append(f"<td class='num'>{num(value['score'], mk + '/score')} "
+                             f"{_interval(value['interval'], mk + '/interval')}<br>{bar}</td>")  # fmt: skip
+            cells.append(f"<td class='num'>{num(row['chance'], k + '/chance')}</td>")
+            for name in COMPARISONS:
+                d = em["deltas"][name].get(row_key, {}).get(metric)
+                cells.append(_delta_cell(d, f"emptest/deltas/{name}/{row_key}/{metric}"))
+            out.append(f"<tr data-task='{esc(row_key)}' data-metric='{esc(metric)}'><td>{esc(task)}</td>"
+                       f"<td>{esc(lang or 'pooled')}</td><td>{esc(metric)}</td>"
+                       f"<td class='num'>{num(row['n'], k + '/n')}</td>{''.join(cells)}</tr>")  # fmt: skip
     models = " · ".join(f"{esc(m)}: <code>{esc(spec)}</code>" for m, spec in em["models"].items())
     return "".join(out) + f"</table><p>{models}</p>"
 

@@ -19,28 +19,62 @@ COMPARISONS = {  # name: (run A, run B, what B - A tests)
 }
 
 
-def _task_rows(results: dict) -> dict[str, dict]:
-    """Sub-task rows pooled over both languages (the per-language rows stay in each bench run's folder)."""
-    fields = ("score", "interval", "chance", "best", "n", "n_items", "method")
-    return {k: {f: row.get(f) for f in fields} for k, row in results["tasks"].items() if "." not in k}
+def _metric_values(row: dict) -> dict[str, dict]:
+    """Every metric of one bench results row, each with its bootstrap interval."""
+    if row.get("kind") != "mc":
+        return {"score": {"score": row.get("score"), "interval": row.get("interval")}}
+    out = {"acc": {"score": row.get("score"), "interval": row.get("interval")},
+           "acc_norm": {"score": row.get("acc_norm"), "interval": row.get("acc_norm_interval")}}  # fmt: skip
+    if "acc_mi" in row:
+        out["acc_mi"] = {"score": row["acc_mi"], "interval": row.get("acc_mi_interval")}
+    return out
+
+
+def _rows(results: dict) -> dict[str, dict]:
+    """Bench rows pooled ("perceive") and per language ("perceive.en"), pooled first."""
+    keys = sorted(results["tasks"], key=lambda k: (k.partition(".")[0], "." in k, k))
+    return {k: results["tasks"][k] for k in keys}
+
+
+def _significant(emptest: dict, name: str, pooled_only: bool) -> list[tuple[str, str, dict]]:
+    return [(row, metric, d) for row, metrics in emptest["deltas"][name].items() for metric, d in metrics.items()
+            if d["significant"] and ("." not in row or not pooled_only)]  # fmt: skip
+
+
+def _say(row: str, metric: str, d: dict) -> str:
+    return f"{row} {metric} {d['delta']:+.1f} [{d['interval'][0]:+.1f}, {d['interval'][1]:+.1f}]"
 
 
 def verdict(emptest: dict, data: dict) -> list[str]:
     lines = []
     for name, (a, b, what) in COMPARISONS.items():
         rows = emptest["deltas"][name]
-        differ = [(task, r) for task, r in rows.items() if r["significant"]]
-        if not differ:
-            lines.append(f"{b} vs {a} ({what}): no sub-task differs beyond noise; all {len(rows)} paired 95% "
-                         "intervals include zero.")  # fmt: skip
-            continue
-        parts = [f"{task} {r['delta']:+.1f} [{r['interval'][0]:+.1f}, {r['interval'][1]:+.1f}]" for task, r in differ]
-        lines.append(f"{b} vs {a} ({what}): {len(differ)} of {len(rows)} sub-tasks differ beyond noise: "
-                     f"{'; '.join(parts)}. The others are within noise.")  # fmt: skip
-    fewest = min((r["n"] for by_model in emptest["tasks"].values() for r in by_model.values()), default=0)
+        pooled = [r for r in rows if "." not in r]
+        n_tests = sum(len(rows[r]) for r in pooled)
+        up = [x for x in _significant(emptest, name, True) if x[2]["delta"] > 0]
+        down = [x for x in _significant(emptest, name, True) if x[2]["delta"] < 0]
+        if not up and not down:
+            lines.append(f"{b} vs {a} ({what}): no sub-task differs beyond noise on any metric, pooled over "
+                         f"both languages; all {n_tests} paired 95% intervals include zero.")  # fmt: skip
+        else:
+            parts = []
+            if up:
+                parts.append(f"{b} is higher beyond noise on {'; '.join(_say(*x) for x in up)}")
+            if down:
+                parts.append(f"{b} is lower beyond noise on {'; '.join(_say(*x) for x in down)}")
+            lines.append(f"{b} vs {a} ({what}), pooled over both languages: {'. '.join(parts)}. The other "
+                         f"{n_tests - len(up) - len(down)} of {n_tests} paired intervals include zero.")  # fmt: skip
+        by_lang = [x for x in _significant(emptest, name, False) if "." in x[0]]
+        if by_lang:
+            lines.append(f"  per language, beyond noise: {'; '.join(_say(*x) for x in by_lang)}.")
+    fewest = min((r["n"] for r in emptest["rows"].values() if r.get("n") is not None), default=0)
     if fewest < 30:
-        lines.append(f"Some sub-tasks were scored on only {fewest} items (--bench-limit); intervals from so few items "
-                     "are rough, and a difference called real here is worth rechecking on all items.")  # fmt: skip
+        lines.append(f"Some rows rest on only {fewest} items (--bench-limit); intervals from so few items are "
+                     "rough, and a difference called real here is worth rechecking on all items.")  # fmt: skip
+    lines.append(
+        "Each comparison tests every sub-task and metric; with this many intervals, one in about twenty "
+        "would exclude zero by chance alone, so a single isolated difference is weak evidence."
+    )
     seed = sum(split["seed"] for split in data["splits"].values())
     if seed:
         lines.append(f"The training data included {seed} hand-written seed sessions (--seed-data on), so a "
@@ -50,17 +84,23 @@ def verdict(emptest: dict, data: dict) -> list[str]:
 
 def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[str, str]) -> dict:
     runs = {name: out_dir / "bench" / name for name in specs}
-    emptest = {"models": specs, "tasks": {}, "deltas": {}}
+    emptest = {"models": specs, "rows": {}, "deltas": {}}
     for name, run_dir in runs.items():
-        for task, row in _task_rows(load_run(run_dir)[0]).items():
-            emptest["tasks"].setdefault(task, {})[name] = row
+        for key, row in _rows(load_run(run_dir)[0]).items():
+            entry = emptest["rows"].setdefault(key, {"n": row.get("n"), "chance": row.get("chance"),
+                                                     "best": row.get("best"), "metrics": {}})  # fmt: skip
+            for metric, values in _metric_values(row).items():
+                entry["metrics"].setdefault(metric, {})[name] = values
     for cmp_name, (a, b, _) in COMPARISONS.items():
         rows = compare_runs(runs[a], runs[b], seed=config.seed)["tasks"]
-        emptest["deltas"][cmp_name] = {t: {k: rows[t][k] for k in ("delta", "interval", "n", "significant")}
-                                       for t in emptest["tasks"] if t in rows}  # fmt: skip
+        emptest["deltas"][cmp_name] = {
+            key: {metric: {k: d[k] for k in ("delta", "interval", "n", "significant")}
+                  for metric, d in rows[key]["metrics"].items()}
+            for key in emptest["rows"] if key in rows
+        }  # fmt: skip
     provenance = json.loads((out_dir / "run.json").read_text())
     return {
-        "demo_version": 1,
+        "demo_version": 2,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": config.model_dump(),
         "config_hash": config.hash(),

@@ -13,28 +13,31 @@ T = TypeVar("T")
 
 
 class AgentOutputError(Exception):
-    """The model's output could not be parsed after every attempt; `raw` is the last output."""
+    """No attempt gave usable output; `raw` is the last output, `rejected` why each one failed."""
 
-    def __init__(self, message: str, raw: str):
+    def __init__(self, message: str, raw: str, rejected: list[str] | None = None):
         super().__init__(message)
         self.raw = raw
+        self.rejected = rejected or []
 
 
 async def generate_parsed(
     ask: Callable[[int], Awaitable[str]], parse: Callable[[str], T], attempts: int, what: str
-) -> tuple[T, str]:
-    """`ask(attempt)` returns model text; `parse` turns it into a value or raises ParseError.
+) -> tuple[T, str, list[str]]:
+    """`ask(attempt)` returns model text; `parse` turns it into a value or raises ParseError, both
+    when the text cannot be read and when a check rejects what it says (rejection sampling).
 
-    Returns the value and the raw text it came from.
+    Returns the value, the raw text it came from, and why each earlier attempt was rejected.
     """
-    last_error, raw = "", ""
+    rejected: list[str] = []
+    raw = ""
     for attempt in range(attempts):
         raw = await ask(attempt)
         try:
-            return parse(raw), raw
+            return parse(raw), raw, rejected
         except ParseError as exc:
-            last_error = str(exc)
-    raise AgentOutputError(f"{what}: unparseable after {attempts} attempts: {last_error}", raw)
+            rejected.append(str(exc))
+    raise AgentOutputError(f"{what}: no usable output in {attempts} attempts: {rejected[-1]}", raw, rejected)
 
 
 def count_usage(record: UsageRecord, done: Completion) -> str:
@@ -52,9 +55,11 @@ class ModelAgent:
     exemplars (base models), bounded retries, and the usage their calls add up to."""
 
     def __init__(
-        self, runtime, *, gen: GenerationSettings, exemplars: list, attempts: int = 3, constrain: bool = False
-    ):
+        self, runtime, *, gen: GenerationSettings, exemplars: list, attempts: int = 3, constrain: bool = False,
+        checks=None,
+    ):  # fmt: skip
         self.runtime = runtime
+        self.checks = checks  # a simulate.line_checks.LineChecks: resample lines that fail it
         self.gen = gen
         self.exemplars = exemplars
         self.attempts = attempts

@@ -62,22 +62,30 @@ class ClientAgent(ModelAgent):
                 if not isinstance(data.get("state"), dict):
                     raise ParseError("the answer has no 'state' object")
                 ended = str(data.get("end_session", False)).strip().lower() in {"true", "1", "yes"}
-                return parse_client_state(data["state"], previous), message, ended
+                return parse_client_state(data["state"], previous), self._checked(message, turns), ended
         else:
             primer = ts.state_primer(lang)
             profile = render("client_profile", lang, p=self.persona)
             blocks = [client_view(ex.client_profile, ex.turns, ex.language) for ex in self.exemplars]
-            blocks.append(client_view(profile, turns, lang))
-            prompt = render("client_transcript", lang, blocks=blocks) + "\n" + primer
+            # the profile line opens the live session and stays the same all session: shared too
+            head, _, rest = client_view(profile, turns, lang).partition("\n")
+            prompt, shared = ts.few_shot_prompt("client_transcript", lang, blocks, head, rest)
+            prompt += "\n" + primer
             grammar = ts.state_grammar(lang, can_end=can_end) if self.constrain else None
-            gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist"), "grammar": grammar})
+            gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist"), "grammar": grammar,
+                                         "shared_prefix": shared})  # fmt: skip
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
 
             def parse(text: str) -> tuple[ClientState, str, bool]:
                 fields, message, ended = ts.parse_client_output(primer, text, lang)
-                return parse_client_state(fields, previous), message, ended
+                return parse_client_state(fields, previous), self._checked(message, turns), ended
 
-        (state, message, ended), raw = await generate_parsed(ask, parse, self.attempts, "client turn")
-        return Turn(role="client", content=message, client_state=state), ended and can_end
+        (state, message, ended), raw, rejected = await generate_parsed(ask, parse, self.attempts, "client turn")
+        return Turn(role="client", content=message, client_state=state, rejected=rejected), ended and can_end
+
+    def _checked(self, message: str, turns: list[Turn]) -> str:
+        if self.checks is not None and (why := self.checks.client(message, turns)):
+            raise ParseError(why)
+        return message

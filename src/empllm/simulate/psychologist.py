@@ -51,10 +51,11 @@ class PsychologistAgent(ModelAgent):
             msgs.append(Message(role="user" if t.role == "client" else "assistant", content=t.content))
         return msgs
 
-    def _transcript(self, turns: list[Turn], plan: SessionPlan | None) -> str:
+    def _transcript(self, turns: list[Turn], plan: SessionPlan | None) -> tuple[str, int]:
+        """The prompt, and how much of it (the exemplars) every call of the session shares."""
         blocks = [psychologist_view(ex.turns, ex.plan, ex.language) for ex in self.exemplars]
-        blocks.append(psychologist_view(turns, plan.goals if plan else None, self.language))
-        return render("psychologist_transcript", self.language, stance=self.stance, blocks=blocks)
+        live = psychologist_view(turns, plan.goals if plan else None, self.language)
+        return ts.few_shot_prompt("psychologist_transcript", self.language, blocks, "", live, stance=self.stance)
 
     def _gen(self, seed_offset: int) -> GenerationSettings:
         seed = None if self.gen.seed is None else self.gen.seed + seed_offset
@@ -79,8 +80,9 @@ class PsychologistAgent(ModelAgent):
                 return [str(g).strip() for g in goals if str(g).strip()][:4]
         else:
             primer = ts.LABELS[lang].plan + ts.LABELS[lang].colon
-            prompt = self._transcript(turns[:1], None) + "\n" + primer
-            gen = self._gen(7).model_copy(update={"max_tokens": 80, "stop": ("\n",)})
+            prompt, shared = self._transcript(turns[:1], None)
+            prompt += "\n" + primer
+            gen = self._gen(7).model_copy(update={"max_tokens": 80, "stop": ("\n",), "shared_prefix": shared})
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
@@ -91,7 +93,7 @@ class PsychologistAgent(ModelAgent):
                     raise ParseError("the plan line is empty")
                 return goals[:4]
 
-        goals, raw = await generate_parsed(ask, parse, self.attempts, "session plan")
+        goals, raw, _ = await generate_parsed(ask, parse, self.attempts, "session plan")
         return SessionPlan(after_turn=len(turns), goals=goals), raw
 
     # -- contemplate, then reply -----------------------------------------------------------------
@@ -111,12 +113,13 @@ class PsychologistAgent(ModelAgent):
                     raise ParseError("the answer has no 'reply'")
                 if not isinstance(data.get("contemplation"), dict):
                     raise ParseError("the answer has no 'contemplation' object")
-                return parse_contemplation(data["contemplation"]), reply
+                return self._checked(parse_contemplation(data["contemplation"]), reply, turns)
         else:
             primer = ts.notes_primer(lang)
-            prompt = self._transcript(turns, plan) + "\n" + primer
+            prompt, shared = self._transcript(turns, plan)
+            prompt += "\n" + primer
             gen = self._gen(seed_offset).model_copy(
-                update={"stop": ts.stops(lang, next_speaker="client"),
+                update={"stop": ts.stops(lang, next_speaker="client"), "shared_prefix": shared,
                         "grammar": ts.notes_grammar(lang) if self.constrain else None}
             )  # fmt: skip
 
@@ -126,10 +129,15 @@ class PsychologistAgent(ModelAgent):
 
             def parse(text: str) -> tuple[Contemplation, str]:
                 fields, reply = ts.parse_psychologist_output(primer, text, lang)
-                return parse_contemplation(fields), reply
+                return self._checked(parse_contemplation(fields), reply, turns)
 
-        (contemplation, reply), raw = await generate_parsed(ask, parse, self.attempts, "psychologist turn")
-        return Turn(role="psychologist", content=reply, contemplation=contemplation)
+        (contemplation, reply), raw, rejected = await generate_parsed(ask, parse, self.attempts, "psychologist turn")
+        return Turn(role="psychologist", content=reply, contemplation=contemplation, rejected=rejected)
+
+    def _checked(self, notes: Contemplation, reply: str, turns: list[Turn]) -> tuple[Contemplation, str]:
+        if self.checks is not None and (why := self.checks.psychologist(notes, reply, turns)):
+            raise ParseError(why)
+        return notes, reply
 
     async def _finish_notes(self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int) -> str:
         """A small base model often skips the later notes fields and jumps to its reply. Ask it to

@@ -31,6 +31,7 @@ from empllm.runtime import Runtime, build_runtime
 from empllm.settings import Settings
 from empllm.simulate.client import ClientAgent
 from empllm.simulate.exemplars import Exemplar, builtin_exemplars
+from empllm.simulate.line_checks import LineChecks
 from empllm.simulate.psychologist import PsychologistAgent
 from empllm.simulate.session import TurnLimits, run_session
 from empllm.types import Persona, Session, Stance
@@ -55,7 +56,13 @@ class SimulationConfig(BaseModel):
     top_p: float = Field(default=0.95, gt=0, le=1)
     max_tokens: int = Field(default=320, ge=16)
     exemplars: int = Field(default=2, ge=0, description="few-shot sessions for base models")
-    attempts: int = Field(default=3, ge=1, description="tries per turn before recording a parse failure")
+    # Sessions draw their few-shot exemplars from this many fixed draws (0: a new draw per session),
+    # so a model that keeps an evaluated prompt prefix evaluates each draw once per run.
+    exemplar_sets: int = Field(default=4, ge=0)
+    attempts: int = Field(default=5, ge=1, description="samples per line before the session fails")
+    # Rejection sampling: resample a line that is empty, off-language, a repeat, breaks a curate
+    # rule or whose notes name what the client never said (simulate/line_checks.py).
+    checks: bool = True
     # Grammar-constrained lines for base models on llama.cpp: every turn parses, but sampling under
     # a grammar over Gemma's 262k-token vocabulary ran about 3x slower here, which cost more good
     # sessions per hour than the parse failures it prevents (docs/performance.md). Off by default.
@@ -120,8 +127,9 @@ def sessions_file(out_dir: Path, shard: tuple[int, int] | None) -> Path:
     return out_dir / ("sessions.jsonl" if shard is None else f"sessions.shard-{shard[0]}-of-{shard[1]}.jsonl")
 
 
-def _pick_exemplars(pool: list[Exemplar], k: int, seed: int) -> list[Exemplar]:
-    return random.Random(seed).sample(pool, min(k, len(pool))) if k else []
+def _pick_exemplars(pool: list[Exemplar], k: int, seed: int, sets: int, run_seed: int) -> list[Exemplar]:
+    draw = seed if not sets else run_seed * 7919 + seed % sets
+    return random.Random(draw).sample(pool, min(k, len(pool))) if k else []
 
 
 async def run_simulation(
@@ -170,12 +178,14 @@ async def run_simulation(
             gen = GenerationSettings(
                 max_tokens=config.max_tokens, temperature=config.temperature, top_p=config.top_p, seed=item.seed
             )
-            shots = _pick_exemplars(exemplars[item.persona.language], config.exemplars, item.seed)
+            lang = item.persona.language
+            shots = _pick_exemplars(exemplars[lang], config.exemplars, item.seed, config.exemplar_sets, config.seed)
+            checks = LineChecks(lang, shots) if config.checks else None
             client = ClientAgent(runtimes[config.client_model], item.persona, gen=gen, exemplars=shots,
-                                 attempts=config.attempts, constrain=config.constrain)  # fmt: skip
+                                 attempts=config.attempts, constrain=config.constrain, checks=checks)  # fmt: skip
             psychologist = PsychologistAgent(
-                runtimes[config.psychologist_model], language=item.persona.language, stance=config.stance,
-                gen=gen, exemplars=shots, attempts=config.attempts, constrain=config.constrain,
+                runtimes[config.psychologist_model], language=lang, stance=config.stance,
+                gen=gen, exemplars=shots, attempts=config.attempts, constrain=config.constrain, checks=checks,
             )  # fmt: skip
             try:
                 session = await run_session(session_id=item.session_id, client=client, psychologist=psychologist,

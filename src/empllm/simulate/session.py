@@ -54,7 +54,7 @@ async def run_session(
                 break
     except AgentOutputError as exc:
         role = "client" if turns[-1].role == "psychologist" else "psychologist"
-        turns.append(Turn(role=role, content="", raw=exc.raw, parse_error=str(exc)))
+        turns.append(Turn(role=role, content="", raw=exc.raw, parse_error=str(exc), rejected=exc.rejected))
         outcome, detail = "error", str(exc)
         errors.append(str(exc))
     except EmpLLMError as exc:  # a backend that failed after the runtime's retries

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from empllm.prompts import render
 from empllm.simulate.parsing import ParseError, parse_kv_line
 from empllm.types import ClientState, Contemplation
 
@@ -81,6 +82,21 @@ def speaker_line(role: str, text: str, lang: str) -> str:
 def plan_line(goals: list[str], lang: str) -> str:
     lab = LABELS[lang]
     return lab.plan + lab.colon + lab.list_sep.join(_one_line(g) for g in goals)
+
+
+_LIVE = "\x00live-session\x00"
+
+
+def few_shot_prompt(
+    template: str, lang: str, exemplar_blocks: list[str], live_head: str, live_rest: str, **values
+) -> tuple[str, int]:
+    """The transcript prompt (exemplar sessions, then the live one) and how many of its leading
+    characters stay the same for every call of the session: the exemplars and `live_head` (say, the
+    client's profile line). Backends that can keep an evaluated prefix reuse that part."""
+    text = render(template, lang, blocks=[*exemplar_blocks, _LIVE], **values)
+    cut = text.index(_LIVE)
+    live = live_head + ("\n" if live_head and live_rest else "") + live_rest
+    return text[:cut] + live, cut + len(live_head) + (1 if live_head and live_rest else 0)
 
 
 def notes_primer(lang: str) -> str:
