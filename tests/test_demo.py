@@ -58,8 +58,12 @@ def test_nothing_to_train_on_is_a_clear_error(tmp_path):
 
 def _emptest(significant: bool, delta: float = 6.0) -> dict:
     value = {"score": 40.0, "interval": [30.0, 50.0]}
-    row = {"n": 120, "chance": 25.0, "best": 100.0,
-           "metrics": {m: {x: value for x in ("base", "think", "drop")} for m in ("acc", "acc_norm", "acc_mi")}}
+    row = {
+        "n": 120,
+        "chance": 25.0,
+        "best": 100.0,
+        "metrics": {m: {x: value for x in ("base", "think", "drop")} for m in ("acc", "acc_norm", "acc_mi")},
+    }
     interval = [delta - 5, delta + 5] if significant else [-4.0, 16.0]
     moved = {"delta": delta, "interval": interval, "n": 120, "significant": significant}
     still = {"delta": 1.0, "interval": [-4.0, 6.0], "n": 120, "significant": False}

@@ -108,7 +108,10 @@ async def test_a_reused_prompt_prefix_gives_the_same_output_whatever_ran_before(
     b, shared_b = prompt(pool[1:2], "My cat died yesterday and the flat is so quiet.")
     assert 0 < shared_a < len(a) and a[:shared_a] != b[:shared_b]
     gen = GenerationSettings(max_tokens=24, temperature=0.9, seed=11, stop=("\nClient:",))
-    with_a, with_b = gen.model_copy(update={"shared_prefix": shared_a}), gen.model_copy(update={"shared_prefix": shared_b})
+    with_a, with_b = (
+        gen.model_copy(update={"shared_prefix": shared_a}),
+        gen.model_copy(update={"shared_prefix": shared_b}),
+    )
     first = (await llama.complete(a, with_a)).text
     other = (await llama.complete(b, with_b)).text
     again = (await llama.complete(a, with_a)).text  # restored after another prefix

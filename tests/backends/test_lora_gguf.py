@@ -157,3 +157,10 @@ def test_the_spec_loads_the_base_gguf_with_the_converted_adapter(adapter, fake_c
     assert seen["base"][0] == gguf
     path, kwargs = seen["loaded"]
     assert path == gguf and kwargs["lora_path"] == next(adapter_dir.glob("adapter-model-*.gguf"))
+
+
+def test_a_converted_adapter_needs_no_converter(adapter, fake_converter, tmp_path, monkeypatch):
+    adapter_dir, base = adapter
+    out = adapter_gguf(adapter_dir, base)
+    monkeypatch.setenv(CONVERTER_ENV, str(tmp_path / "nowhere"))
+    assert adapter_gguf(adapter_dir, base) == out

@@ -36,7 +36,11 @@ def test_a_grounded_new_reply_passes_and_each_fault_is_named():
                               contemplation=notes)]  # fmt: skip
     again = checks.psychologist(notes, "What happened with the exam, do you think??", turns)
     assert again.startswith("repeated_line")
-    assert checks.psychologist(notes, "As an AI language model I cannot feel.", opening()).startswith("ai_disclaimer")
+    assert checks.psychologist(notes, "As an AI language model, you see, I cannot feel.", opening()).startswith(
+        "ai_disclaimer"
+    )
+    voice = checks.psychologist(notes, "I'm not going to study for that exam anymore.", opening())
+    assert voice.startswith("not_addressed")
 
 
 def test_client_lines_are_checked_for_language_and_repeats():
@@ -46,10 +50,13 @@ def test_client_lines_are_checked_for_language_and_repeats():
     assert checks.client("I can't sleep at night.", turns).startswith("language_mismatch")
     assert checks.client("我也不知道来这儿能干嘛，就是心里堵得慌。", turns).startswith("repeated_line")
     assert checks.client("   ", turns).startswith("empty_line")
+    notes = parse_contemplation({**GROUNDED, "cause": "心里堵得慌，不知道来这儿能干嘛。"})
+    assert checks.psychologist(notes, "心里堵得慌的时候，最难受的是哪一刻？", turns) is None  # no pronoun: fine
+    assert checks.psychologist(notes, "我也心里堵得慌，不知道干嘛。", turns).startswith("not_addressed")
 
 
 async def test_a_rejected_line_is_resampled_and_the_reason_kept(tmp_path, chat_models):
-    bad = json.dumps({"contemplation": INVENTED, "reply": "Tell me about the wedding."})
+    bad = json.dumps({"contemplation": INVENTED, "reply": "What happened at the wedding, do you think?"})
     good = json.dumps({"contemplation": GROUNDED, "reply": "Failing it sounds like it hit hard. What went through "
                                                            "your mind when you saw the grade?"})  # fmt: skip
     psych = write_yaml(tmp_path / "psych.yaml", {"replies": [PLAN_JSON, bad, good]})
@@ -62,7 +69,7 @@ async def test_a_rejected_line_is_resampled_and_the_reason_kept(tmp_path, chat_m
 
 
 async def test_a_line_that_fails_every_attempt_ends_the_session_with_each_reason(tmp_path, chat_models):
-    bad = json.dumps({"contemplation": INVENTED, "reply": "Tell me about the wedding."})
+    bad = json.dumps({"contemplation": INVENTED, "reply": "What happened at the wedding, do you think?"})
     psych = write_yaml(tmp_path / "psych.yaml", {"match": [{"contains": '"goals"', "reply": PLAN_JSON}],
                                                  "default": bad})  # fmt: skip
     c, p = agents(chat_models[0], f"scripted:{psych}")

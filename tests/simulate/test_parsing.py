@@ -78,3 +78,17 @@ def test_wrapped_notes_are_joined_and_missing_reply_is_an_error():
     assert parse_contemplation(fields).unmet_need == "被理解" and reply == "听起来很难受。"
     with pytest.raises(ParseError, match="reply"):
         ts.parse_psychologist_output(primer, " anxiety | 强度: 7", "zh")
+
+
+def test_near_miss_labels_are_read_and_unrelated_words_rejected():
+    from empllm.simulate.parsing import ParseError, parse_contemplation
+
+    notes = {"emotion": "depression", "intensity": "6", "cause": "c", "appraisal": "a", "unmet_need": "n",
+             "risk_level": "none", "strategy": "re-affirmations", "rationale": "r"}  # fmt: skip
+    parsed = parse_contemplation(notes)
+    assert (parsed.emotion, parsed.strategy) == ("sadness", "affirmation_and_reassurance")
+    assert parse_contemplation({**notes, "strategy": "suggestion"}).strategy == "providing_suggestions"
+    with pytest.raises(ParseError, match="strategy 'explanation'"):
+        parse_contemplation({**notes, "strategy": "explanation"})
+    with pytest.raises(ParseError, match="risk level"):
+        parse_contemplation({**notes, "risk_level": "not sure"})

@@ -37,6 +37,15 @@ def converter_dir() -> Path:
     return folder
 
 
+def converter_status() -> str | None:
+    """None when the converter is installed, else why not (for `empllm models`)."""
+    try:
+        converter_dir()
+    except BackendUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def _weights(adapter_dir: Path) -> Path:
     for name in WEIGHT_FILES:
         if (adapter_dir / name).is_file():
@@ -44,17 +53,12 @@ def _weights(adapter_dir: Path) -> Path:
     raise BackendUnavailable(f"{adapter_dir} is not a PEFT adapter (no {' or '.join(WEIGHT_FILES)})")
 
 
-def adapter_key(adapter_dir: Path, base_checkpoint: Path, converter: Path) -> str:
-    """A hash of what the GGUF is made from: the adapter's weights and config, the base model's
-    config, and the converter's version."""
+def adapter_key(adapter_dir: Path, base_checkpoint: Path) -> str:
+    """A hash of what the GGUF is made from: the adapter's weights and config and the base model's
+    config. (Not the converter: a converted adapter stays usable where the converter is absent.)"""
     digest = hashlib.sha256()
     for path in (_weights(adapter_dir), adapter_dir / "adapter_config.json", base_checkpoint / "config.json"):
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    version = converter / ".version"
-    digest.update(version.read_bytes() if version.is_file() else converter.name.encode())
+        digest.update(path.name.encode() + b"\0" + _sha256(path).encode())
     return digest.hexdigest()[:16]
 
 
@@ -66,11 +70,10 @@ def adapter_gguf(adapter_dir: Path, base_checkpoint: Path) -> Path:
         raise BackendUnavailable(f"{adapter_dir} is not a PEFT adapter (no adapter_config.json)")
     if not (base_checkpoint / "config.json").is_file():
         raise BackendUnavailable(f"{base_checkpoint} is not a transformers checkpoint (no config.json)")
-    converter = converter_dir()
-    key = adapter_key(adapter_dir, base_checkpoint, converter)
-    target = adapter_dir / f"adapter-model-{key}.gguf"
+    target = adapter_dir / f"adapter-model-{adapter_key(adapter_dir, base_checkpoint)}.gguf"
     if target.is_file():
         return target
+    converter = converter_dir()
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("NO_LOCAL_GGUF", None)  # the converter must use its own gguf-py, not the installed gguf
@@ -104,8 +107,12 @@ def _last_line(text: str) -> str:
 
 def file_sha256(path: Path) -> str:
     """The first 16 hex digits of a file's sha256 (a LoRA GGUF is a few MB: milliseconds)."""
+    return _sha256(path)[:16]
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()

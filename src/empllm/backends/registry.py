@@ -147,6 +147,17 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
             llama_cpp_status() or "any GGUF file",
         )
     )
+    from empllm.backends.lora_gguf import converter_status
+
+    why_lora = llama_cpp_status() or transformers_status() or converter_status()
+    rows.append(
+        BackendInfo(
+            "llamacpp",
+            f"llamacpp:{EMBEDDED_NAME}+ADAPTER (or MODEL.gguf+ADAPTER)",
+            why_lora is None,
+            why_lora or "a PEFT adapter from empllm train, converted to GGUF once",
+        )
+    )
     base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
     if base_url:
         ok, why = _probe_server(base_url)

@@ -46,11 +46,11 @@ class DemoConfig(BaseModel):
 
 
 PRESETS = {
-    # measured on 2 cores: see docs/performance.md ("empllm demo") for each stage's wall time
-    "default": dict(sessions_per_language=3, max_turns=4, exemplars=2, train_steps=12, batch_size=2, max_length=384,
-                    bench_limit=5, calibrate=False, examples_per_language=1, example_max_tokens=128),
+    # measured on 2 cores: see docs/demo.md for each stage's wall time
+    "default": dict(sessions_per_language=8, max_turns=4, exemplars=2, train_steps=24, batch_size=2, max_length=384,
+                    bench_limit=0, calibrate=True, examples_per_language=1, example_max_tokens=96),
     "quick": dict(sessions_per_language=1, max_turns=2, exemplars=1, train_steps=3, batch_size=2, max_length=192,
-                  bench_limit=1, calibrate=False, examples_per_language=1, example_max_tokens=48),
+                  bench_limit=1, calibrate=True, examples_per_language=1, example_max_tokens=48),
 }  # fmt: skip
 
 

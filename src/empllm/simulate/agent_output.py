@@ -56,9 +56,10 @@ class ModelAgent:
 
     def __init__(
         self, runtime, *, gen: GenerationSettings, exemplars: list, attempts: int = 3, constrain: bool = False,
-        checks=None,
+        checks=None, reuse_prefix: bool = True,
     ):  # fmt: skip
         self.runtime = runtime
+        self.reuse_prefix = reuse_prefix  # declare the few-shot prefix shared (see GenerationSettings)
         self.checks = checks  # a simulate.line_checks.LineChecks: resample lines that fail it
         self.gen = gen
         self.exemplars = exemplars
@@ -66,6 +67,9 @@ class ModelAgent:
         self.constrain = constrain  # base models: grammar-constrained lines where the backend can
         self.chat_style = runtime.capabilities.chat_tuned
         self.usage = UsageRecord()  # this agent's calls, for the session record
+
+    def _shared(self, chars: int) -> int:
+        return chars if self.reuse_prefix else 0
 
     def _count(self, done: Completion) -> str:
         return count_usage(self.usage, done)

@@ -73,7 +73,7 @@ class ClientAgent(ModelAgent):
             prompt += "\n" + primer
             grammar = ts.state_grammar(lang, can_end=can_end) if self.constrain else None
             gen = gen.model_copy(update={"stop": ts.stops(lang, next_speaker="psychologist"), "grammar": grammar,
-                                         "shared_prefix": shared})  # fmt: skip
+                                         "shared_prefix": self._shared(shared)})  # fmt: skip
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))

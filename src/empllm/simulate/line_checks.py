@@ -2,18 +2,27 @@
 must pass, or it is sampled again (a bounded number of times, each reason kept on the turn).
 
 A line is rejected when it is empty, in the wrong language, repeats an earlier line of the session
-or of an exemplar, breaks a rule `curate` would drop its session for, or (counselor notes) names
-people or facts the client never mentioned. The checks mirror `curate`'s filters, so sessions
-that finish are sessions `curate` keeps.
+or of an exemplar, breaks a rule `curate` would drop its session for, (counselor) does not speak
+to the client, or (counselor notes) names people or facts the client never mentioned. The checks
+mirror `curate`'s filters, so sessions that finish are sessions `curate` keeps.
 """
 
 from __future__ import annotations
+
+import re
 
 from empllm.curate.language import detect_language
 from empllm.curate.reply_safety import unsafe_phrase
 from empllm.grounding import grounding_problems
 from empllm.reply_rules import RuleLimits, repeats, reply_problems
 from empllm.types import Contemplation, Turn
+
+# A counselor speaks to the client. A base model often slips into the client's voice instead ("I'm
+# not going to the art class"): a reply that says I/my/me (我) and never you (你/您). A reply with
+# neither ("That sounds like a heavy week.") passes.
+_SECOND_PERSON = {"en": re.compile(r"\byou|\byour", re.IGNORECASE), "zh": re.compile(r"你|您")}
+_FIRST_PERSON = {"en": re.compile(r"\b(i|i'm|i've|i'd|i'll|my|me|mine|myself)\b", re.IGNORECASE),
+                 "zh": re.compile(r"我(?!们)")}  # fmt: skip
 
 
 def _quote(text: str, width: int = 60) -> str:
@@ -39,6 +48,8 @@ class LineChecks:
         problems = reply_problems(reply, notes, self.language, self.limits)
         if problems:
             return f"{problems[0][0]}: {problems[0][1]}"
+        if _FIRST_PERSON[self.language].search(reply) and not _SECOND_PERSON[self.language].search(reply):
+            return "not_addressed: the reply does not speak to the client"
         if hit := unsafe_phrase(reply, self.language):
             return f"unsafe_reply: {hit[0]} {hit[1]!r}"
         said = [t.content for t in turns]

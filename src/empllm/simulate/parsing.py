@@ -8,6 +8,7 @@ retries or records the raw text with the error.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import json_repair
@@ -40,6 +41,7 @@ STATE_KEYS = {
 }  # fmt: skip
 
 EMOTION_ALIASES = {
+    "depression": "sadness", "depressed": "sadness", "upset": "sadness", "nervous": "anxiety",
     "sad": "sadness", "anxious": "anxiety", "worry": "anxiety", "worried": "anxiety", "stress": "overwhelm",
     "stressed": "overwhelm", "overwhelmed": "overwhelm", "afraid": "fear", "scared": "fear", "angry": "anger",
     "frustrated": "frustration", "ashamed": "shame", "guilty": "guilt", "lonely": "loneliness",
@@ -78,13 +80,26 @@ def _norm(value: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(value).strip().strip(".。").lower())
 
 
+def _stem_match(key: str, enum: type) -> str | None:
+    """The one label whose word stem (first 6 letters of a word of 6 or more) the value contains:
+    "reaffirming" -> affirmation_and_reassurance, "suggestion" -> providing_suggestions."""
+    hits = {e.value for e in enum for word in e.value.split("_") if len(word) >= 6 and word[:6] in key}
+    return hits.pop() if len(hits) == 1 else None
+
+
 def _enum(value: object, enum: type, aliases: dict[str, str], what: str):
     key = _norm(value)
     key = aliases.get(key, aliases.get(str(value).strip(), key))
     try:
         return enum(key)
     except ValueError:
-        raise ParseError(f"{what} {value!r} is not one of {', '.join(e.value for e in enum)}") from None
+        pass
+    # a small model's near-miss of a label; a value that matches no label, or several, is rejected
+    close = difflib.get_close_matches(key, [e.value for e in enum] + list(aliases), n=1, cutoff=0.8)
+    found = (aliases.get(close[0], close[0]) if close else None) or _stem_match(key, enum)
+    if found is None:
+        raise ParseError(f"{what} {value!r} is not one of {', '.join(e.value for e in enum)}")
+    return enum(found)
 
 
 def _score(value: object, what: str) -> int:

@@ -82,7 +82,9 @@ class PsychologistAgent(ModelAgent):
             primer = ts.LABELS[lang].plan + ts.LABELS[lang].colon
             prompt, shared = self._transcript(turns[:1], None)
             prompt += "\n" + primer
-            gen = self._gen(7).model_copy(update={"max_tokens": 80, "stop": ("\n",), "shared_prefix": shared})
+            gen = self._gen(7).model_copy(
+                update={"max_tokens": 80, "stop": ("\n",), "shared_prefix": self._shared(shared)}
+            )
 
             async def ask(attempt: int) -> str:
                 return self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
@@ -119,7 +121,7 @@ class PsychologistAgent(ModelAgent):
             prompt, shared = self._transcript(turns, plan)
             prompt += "\n" + primer
             gen = self._gen(seed_offset).model_copy(
-                update={"stop": ts.stops(lang, next_speaker="client"), "shared_prefix": shared,
+                update={"stop": ts.stops(lang, next_speaker="client"), "shared_prefix": self._shared(shared),
                         "grammar": ts.notes_grammar(lang) if self.constrain else None}
             )  # fmt: skip
 

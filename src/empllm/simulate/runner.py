@@ -63,6 +63,8 @@ class SimulationConfig(BaseModel):
     # Rejection sampling: resample a line that is empty, off-language, a repeat, breaks a curate
     # rule or whose notes name what the client never said (simulate/line_checks.py).
     checks: bool = True
+    # Declare the few-shot exemplars a shared prompt prefix, evaluated once and reused (llama.cpp).
+    reuse_prefix: bool = True
     # Grammar-constrained lines for base models on llama.cpp: every turn parses, but sampling under
     # a grammar over Gemma's 262k-token vocabulary ran about 3x slower here, which cost more good
     # sessions per hour than the parse failures it prevents (docs/performance.md). Off by default.
@@ -182,10 +184,12 @@ async def run_simulation(
             shots = _pick_exemplars(exemplars[lang], config.exemplars, item.seed, config.exemplar_sets, config.seed)
             checks = LineChecks(lang, shots) if config.checks else None
             client = ClientAgent(runtimes[config.client_model], item.persona, gen=gen, exemplars=shots,
-                                 attempts=config.attempts, constrain=config.constrain, checks=checks)  # fmt: skip
+                                 attempts=config.attempts, constrain=config.constrain, checks=checks,
+                                 reuse_prefix=config.reuse_prefix)  # fmt: skip
             psychologist = PsychologistAgent(
                 runtimes[config.psychologist_model], language=lang, stance=config.stance,
                 gen=gen, exemplars=shots, attempts=config.attempts, constrain=config.constrain, checks=checks,
+                reuse_prefix=config.reuse_prefix,
             )  # fmt: skip
             try:
                 session = await run_session(session_id=item.session_id, client=client, psychologist=psychologist,
