@@ -28,7 +28,8 @@ EMPLLM = str(Path(sys.executable).parent / "empllm")
 def test_presets_and_overrides():
     quick, default = demo_config(True), demo_config(False)
     assert quick.sessions_per_language == PRESETS["quick"]["sessions_per_language"]
-    assert default.train_steps > quick.train_steps and default.bench_limit > quick.bench_limit
+    assert default.train_steps > quick.train_steps and default.bench_limit == 0 and quick.bench_limit == 1
+    assert not default.seed_data and default.calibrate and default.bench_backend == "llamacpp"
     tuned = demo_config(False, train_steps=500, bench_limit=0, model="openai:my-model")
     assert (tuned.train_steps, tuned.bench_limit, tuned.model) == (500, 0, "openai:my-model")
     assert tuned.hash() != default.hash() and default.hash() == demo_config(False).hash()

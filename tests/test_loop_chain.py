@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .simulate.conftest import PLAN_JSON, PSYCH_JSON, client_json, write_yaml
+from .simulate.conftest import PERSONAS, PLAN_JSON, PSYCH_JSON, client_json, write_yaml
 
 pytestmark = pytest.mark.integration
 EMPLLM = str(Path(sys.executable).parent / "empllm")
@@ -29,8 +29,11 @@ def test_simulate_curate_export_train_chat(tmp_path, model_cache_dir):
         return done
 
     # one reply per session: the scripted psychologist says the same thing every time
+    # (the scripted notes speak of a failed mid-term: the fixture persona whose opening says so keeps
+    # them grounded for curate; --no-checks because a script that repeats itself would be resampled)
     run("simulate", "--out", str(tmp_path / "run"), "--sessions", "3", "--language", "en", "--min-turns", "1",
-        "--client-model", f"scripted:{client}", "--psychologist-model", f"scripted:{psych}")  # fmt: skip
+        "--no-checks", "--personas", str(PERSONAS), "--client-model", f"scripted:{client}",
+        "--psychologist-model", f"scripted:{psych}")  # fmt: skip
     run("curate", str(tmp_path / "run"), str(tmp_path / "cur"), "--min-replies", "1")
     summary = json.loads((tmp_path / "cur" / "curate.json").read_text())["summary"]
     assert summary["total"] == 3 and summary["kept"] >= 1  # scripted replies repeat, so dedup drops the rest

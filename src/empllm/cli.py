@@ -219,6 +219,11 @@ def simulate(
             "--constrain/--no-constrain", help="Grammar-constrained lines for base models (llama.cpp; slower)."
         ),
     ] = False,
+    checks: Annotated[
+        bool,
+        typer.Option("--checks/--no-checks", help="Resample lines that fail the cheap checks (rejection sampling)."),
+    ] = True,
+    attempts: Annotated[int, typer.Option(min=1, help="Samples per line before a session fails.")] = 8,
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -235,6 +240,7 @@ def simulate(
             personas=personas, sessions=sessions, client_model=client_model or settings.model,
             psychologist_model=psychologist_model or settings.model, stance=stance, language=language, seed=seed,
             min_turns=min_turns, max_turns=max(max_turns, min_turns), temperature=temperature, constrain=constrain,
+            checks=checks, attempts=attempts,
         )  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -41,6 +41,12 @@ def demo_command(
     calibrate: Annotated[
         bool | None, typer.Option("--calibrate/--no-calibrate", help="Also score EmpTest's acc_mi (twice the work).")
     ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="EmpTest sub-tasks, comma-separated (default: perceive,respond_mc).")
+    ] = None,
+    bench_backend: Annotated[
+        str | None, typer.Option(help="llamacpp (default for a GGUF base; adapters converted) or hf.")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
@@ -49,6 +55,7 @@ def demo_command(
     """Simulate, curate, fine-tune with and without contemplation, run EmpTest on all three, report."""
     from pydantic import ValidationError
 
+    from empllm.bench.tasks import parse_task_list
     from empllm.demo.config import demo_config
     from empllm.demo.pipeline import run_demo
 
@@ -57,7 +64,8 @@ def demo_command(
         config = demo_config(quick, model=model, base=base, judge=judge, seed_data=_on_off(seed_data), seed=seed,
                              sessions_per_language=sessions, max_turns=max_turns, train_steps=train_steps,
                              batch_size=batch_size, max_length=max_length, bench_limit=bench_limit,
-                             calibrate=calibrate)  # fmt: skip
+                             calibrate=calibrate, bench_backend=bench_backend,
+                             tasks=parse_task_list(tasks) if tasks else None)  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]
         raise EmpLLMError(f"{err['loc'][0]}: {err['msg']}") from None

@@ -34,12 +34,13 @@ class DemoConfig(BaseModel):
     max_length: int = Field(ge=64)
     bench_limit: int = Field(ge=0)  # items per sub-task and language; 0: all of them
     calibrate: bool  # also score options after a bare answer cue (acc_mi); doubles the scoring work
+    tasks: list[str] = Field(min_length=1)  # the EmpTest sub-tasks measured (closed: scored by log-likelihood)
     examples_per_language: int = Field(ge=0)
     example_max_tokens: int = Field(ge=8)
 
     @property
     def bench_tasks(self) -> list[str]:
-        return CLOSED_TASKS + (JUDGED_TASKS if self.judge else [])
+        return list(self.tasks) + (JUDGED_TASKS if self.judge else [])
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
@@ -47,10 +48,14 @@ class DemoConfig(BaseModel):
 
 PRESETS = {
     # measured on 2 cores: see docs/demo.md for each stage's wall time
+    # The default scores every item of two sub-tasks (120 each, both languages) on three models, with
+    # acc_mi: scoring costs about 1 s an item on 2 cores, so all six closed sub-tasks (720 items)
+    # would take some 40 minutes; --tasks adds the others (docs/demo.md).
     "default": dict(sessions_per_language=8, max_turns=4, exemplars=2, train_steps=24, batch_size=2, max_length=384,
-                    bench_limit=0, calibrate=True, examples_per_language=1, example_max_tokens=96),
+                    bench_limit=0, calibrate=True, tasks=["perceive", "respond_mc"], examples_per_language=1,
+                    example_max_tokens=96),
     "quick": dict(sessions_per_language=1, max_turns=2, exemplars=1, train_steps=3, batch_size=2, max_length=192,
-                  bench_limit=1, calibrate=True, examples_per_language=1, example_max_tokens=48),
+                  bench_limit=1, calibrate=True, tasks=CLOSED_TASKS, examples_per_language=1, example_max_tokens=48),
 }  # fmt: skip
 
 

@@ -59,7 +59,7 @@ class SimulationConfig(BaseModel):
     # Sessions draw their few-shot exemplars from this many fixed draws (0: a new draw per session),
     # so a model that keeps an evaluated prompt prefix evaluates each draw once per run.
     exemplar_sets: int = Field(default=4, ge=0)
-    attempts: int = Field(default=5, ge=1, description="samples per line before the session fails")
+    attempts: int = Field(default=8, ge=1, description="samples per line before the session fails")
     # Rejection sampling: resample a line that is empty, off-language, a repeat, breaks a curate
     # rule or whose notes name what the client never said (simulate/line_checks.py).
     checks: bool = True
