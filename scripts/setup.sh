@@ -37,7 +37,7 @@ if [ "$(uname -m)" = "x86_64" ]; then
 else
   flags="-DGGML_NATIVE=ON"
 fi
-# The sdist, downloaded once: the wheel is built from it, and the LoRA converter comes out of it.
+# The sdist, downloaded once: llama.cpp's LoRA converter comes out of it.
 sdist_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-sdist"
 sdist=""
 fetch_sdist() {
@@ -55,12 +55,11 @@ fetch_sdist() {
 build_id=$(printf '%s %s' "$LLAMA_CPP_VERSION" "$flags" | sha256sum | cut -c1-12)
 wheel_dir="$WHEEL_CACHE/llama-cpp-python-$LLAMA_CPP_VERSION-$build_id"
 if ! ls "$wheel_dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  fetch_sdist
   echo "building llama-cpp-python $LLAMA_CPP_VERSION (about 5 minutes on 2 cores; once per machine)"
   echo "  CMAKE_ARGS=$flags"
   mkdir -p "$wheel_dir.partial"
   CMAKE_ARGS="$flags" pip wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
-    -w "$wheel_dir.partial" "$sdist"
+    -w "$wheel_dir.partial" "llama-cpp-python==$LLAMA_CPP_VERSION"
   rm -rf "$wheel_dir" && mv "$wheel_dir.partial" "$wheel_dir"
 fi
 # llama.cpp's LoRA converter (pure Python; runs on torch, transformers and the train extra).
