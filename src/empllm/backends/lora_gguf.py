@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from empllm.backends.embedded import sha256_of_file as _sha256
 from empllm.errors import BackendUnavailable
 
 CONVERTER_ENV = "EMPLLM_LLAMA_CPP_CONVERT"
@@ -108,11 +109,3 @@ def _last_line(text: str) -> str:
 def file_sha256(path: Path) -> str:
     """The first 16 hex digits of a file's sha256 (a LoRA GGUF is a few MB: milliseconds)."""
     return _sha256(path)[:16]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
