@@ -320,7 +320,7 @@ def _en_people(tokens: list[str], table: dict, *, notes: bool) -> list[tuple[set
             words = tokens[i : i + n]
             groups = table.get(tuple(words)) or table.get((*words[:-1], _singular(words[-1])))
             if groups:
-                if not (notes and _en_is_generic(tokens, i)):
+                if not (notes and _is_generic(tokens, i, _EN_SPECIFIC, _EN_GENERIC)):
                     found.append((groups, " ".join(words)))
                 i += n
                 break
@@ -329,11 +329,13 @@ def _en_people(tokens: list[str], table: dict, *, notes: bool) -> list[tuple[set
     return found
 
 
-def _en_is_generic(tokens: list[str], i: int) -> bool:
-    for t in reversed(tokens[max(0, i - 3) : i]):
-        if t in _EN_SPECIFIC:
+def _is_generic(units, i: int, specific, generic) -> bool:
+    """Whether the nearest marker in the 3 words (en) or characters (zh) before position i makes
+    the mention generic ("a father", "每个妈妈") rather than specific ("my father", "我妈")."""
+    for unit in reversed(units[max(0, i - 3) : i]):
+        if unit in specific:
             return False
-        if t in _EN_GENERIC:
+        if unit in generic:
             return True
     return False
 
@@ -481,22 +483,13 @@ def _zh_people(text: str, *, notes: bool) -> list[tuple[set[str], str]]:
             if word in _ZH_EVIDENCE:
                 if not notes:
                     found.append((_ZH_EVIDENCE[word], word))
-                elif word in _ZH_TRIGGERS and not _zh_is_generic(text, i):
+                elif word in _ZH_TRIGGERS and not _is_generic(text, i, _ZH_SPECIFIC, _ZH_GENERIC):
                     found.append((_ZH_TRIGGERS[word], word))
                 i += n
                 break
         else:
             i += 1
     return found
-
-
-def _zh_is_generic(text: str, i: int) -> bool:
-    for ch in reversed(text[max(0, i - 3) : i]):
-        if ch in _ZH_SPECIFIC:
-            return False
-        if ch in _ZH_GENERIC:
-            return True
-    return False
 
 
 _ZH_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))

@@ -19,7 +19,8 @@ from empllm.bench.run import BenchConfig, run_bench
 from empllm.curate.pipeline import CurateConfig, run_curation
 from empllm.demo.config import LANGUAGES, MODES, DemoConfig
 from empllm.demo.examples import example_replies
-from empllm.demo.results import build_results, write_results
+from empllm.demo.report import write_results
+from empllm.demo.results import build_results
 from empllm.demo.seed_sessions import is_seed, seed_sessions
 from empllm.demo.stages import StageLog
 from empllm.errors import EmpLLMError

@@ -5,9 +5,12 @@ Self-contained: inline SVG, no scripts, no network."""
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from empllm.bench.report import fmt_num, score_bar
+from empllm.bench.run import write_json
 from empllm.demo.results import COMPARISONS
+from empllm.jsonl_store import write_text_atomic
 
 MODELS = {"base": "base", "think": "tuned, with contemplation", "drop": "tuned, without contemplation"}
 esc = html.escape
@@ -176,3 +179,9 @@ def render_demo_report(results: dict) -> str:
         _funnel(results), _training(results), _emptest(results), _examples(results), _stages(results),
         "</body></html>",
     ])  # fmt: skip
+
+
+def write_results(out_dir: Path, results: dict) -> None:
+    """results.json, and report.html rendered from it."""
+    write_json(out_dir / "results.json", results)
+    write_text_atomic(out_dir / "report.html", render_demo_report(results))

@@ -129,12 +129,3 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
         ],  # fmt: skip
         "stage_wall_s": {name: s["wall_s"] for name, s in stages.items()},
     }
-
-
-def write_results(out_dir: Path, results: dict) -> None:
-    from empllm.bench.run import write_json
-    from empllm.demo.report import render_demo_report
-    from empllm.jsonl_store import write_text_atomic
-
-    write_json(out_dir / "results.json", results)
-    write_text_atomic(out_dir / "report.html", render_demo_report(results))
