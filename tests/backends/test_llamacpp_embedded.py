@@ -104,10 +104,11 @@ async def test_a_reused_prompt_prefix_gives_the_same_output_whatever_ran_before(
         return text + "\n" + ts.notes_primer("en"), shared
 
     pool = builtin_exemplars("en")
-    a, shared_a = prompt(pool[:1], "I failed my driving test again and everyone laughed.")
-    b, shared_b = prompt(pool[1:2], "My cat died yesterday and the flat is so quiet.")
+    a, shared_a = prompt(pool[:2], "I failed my driving test again and everyone laughed.")
+    b, shared_b = prompt(pool[2:4], "My cat died yesterday.")
     assert 0 < shared_a < len(a) and a[:shared_a] != b[:shared_b]
-    gen = GenerationSettings(max_tokens=24, temperature=0.9, seed=11, stop=("\nClient:",))
+    # long enough, and sampled, that a rounding difference in the logits shows in the text
+    gen = GenerationSettings(max_tokens=60, temperature=0.8, seed=5, stop=("\nClient:",))
     with_a, with_b = (
         gen.model_copy(update={"shared_prefix": shared_a}),
         gen.model_copy(update={"shared_prefix": shared_b}),
