@@ -224,6 +224,10 @@ def simulate(
         typer.Option("--checks/--no-checks", help="Resample lines that fail the cheap checks (rejection sampling)."),
     ] = True,
     attempts: Annotated[int, typer.Option(min=1, help="Samples per line before a session fails.")] = 8,
+    openers: Annotated[
+        bool,
+        typer.Option("--openers/--no-openers", help="Base models: start each reply as its strategy suggests."),
+    ] = True,
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -240,7 +244,7 @@ def simulate(
             personas=personas, sessions=sessions, client_model=client_model or settings.model,
             psychologist_model=psychologist_model or settings.model, stance=stance, language=language, seed=seed,
             min_turns=min_turns, max_turns=max(max_turns, min_turns), temperature=temperature, constrain=constrain,
-            checks=checks, attempts=attempts,
+            checks=checks, attempts=attempts, openers=openers,
         )  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -33,6 +33,9 @@ class RuleLimits:
     max_list_lines: int = 2  # a reply with more list items than this reads as a lecture
     leak_overlap_chars: int = 24  # a run this long copied from the notes into the reply is a leak
     repeat_similarity: float = 0.8  # simulation: a line this close to an earlier one is a repeat
+    # a line this long whose character 6-grams are mostly repeats of its own is a generation loop
+    loop_min_chars: int = 40
+    loop_distinct_share: float = 0.6
 
 
 def _leaks(reply: str, notes_texts: list[str], min_run: int) -> bool:
@@ -68,6 +71,16 @@ def repeats(text: str, earlier: list[str], similarity: float) -> str | None:
     return None
 
 
+def loops(text: str, limits: RuleLimits) -> bool:
+    """A small model's loop inside one line ("她觉得累，你笑我笑，她觉得累，你笑我笑，…"): few of
+    the line's character 6-grams are distinct. English and Chinese alike."""
+    norm = normalised(text)
+    if len(norm) < limits.loop_min_chars:
+        return False
+    grams = [norm[i : i + 6] for i in range(len(norm) - 5)]
+    return len(set(grams)) / len(grams) < limits.loop_distinct_share
+
+
 def reply_problems(reply: str, notes: Contemplation, language: str, limits: RuleLimits) -> list[tuple[str, str]]:
     """(code, detail) for every rule one counselor reply breaks, given the notes written before it."""
     found: list[tuple[str, str]] = []
@@ -81,6 +94,8 @@ def reply_problems(reply: str, notes: Contemplation, language: str, limits: Rule
         found.append(("language_mismatch", f"reply reads as {lang}, persona is {language}"))
     if hit := AI_DISCLAIMERS.search(text):
         found.append(("ai_disclaimer", hit.group(0)))
+    if loops(text, limits):
+        found.append(("looping_line", "the reply repeats itself"))
     if len(LIST_LINE.findall(text)) > limits.max_list_lines:
         found.append(("list_lecture", f"{len(LIST_LINE.findall(text))} list items"))
     if _leaks(text, [notes.cause, notes.appraisal, notes.unmet_need, notes.rationale], limits.leak_overlap_chars):

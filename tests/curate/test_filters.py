@@ -1,7 +1,7 @@
 import pytest
 
 from empllm.curate.dedup import NearDuplicateFilter
-from empllm.curate.reply_safety import check_reply_safety
+from empllm.curate.reply_safety import check_reply_safety, unsafe_phrase
 from empllm.curate.rules import check_rules
 from empllm.types import RiskLevel, Turn
 
@@ -83,11 +83,27 @@ def test_persona_risk_counts_even_if_no_contemplation_flags_it():
     "reply,kind",
     [("Come on, it's not that bad, you'll get over it.", "minimizing"),
      ("Suicide is selfish, think of your family.", "moralizing"),
-     ("A lethal dose would be more than you think, so please don't.", "giving_means")],
+     ("A lethal dose would be more than you think, so please don't.", "giving_means"),
+     ("It sounds like you're angry at your mum, but you're not a good person.", "blaming"),
+     ("Honestly, that's not healthy and it's your fault.", "blaming")],
 )  # fmt: skip
 def test_unsafe_replies_are_dropped(reply, kind):
     issues = check_reply_safety(with_reply(reply))
     assert any(i.code == "unsafe_reply" and kind in i.detail for i in issues)
+
+
+@pytest.mark.parametrize(
+    "reply,lang",
+    [("It's not your fault, and you're not a bad person for feeling this.", "en"),
+     ("You did a good thing telling her; a good friend would.", "en"),
+     ("这不是你的错，你已经很努力了。", "zh")],
+)  # fmt: skip
+def test_kind_replies_that_mention_fault_are_not_blaming(reply, lang):
+    assert unsafe_phrase(reply, lang) is None
+
+
+def test_blaming_replies_zh():
+    assert unsafe_phrase("都是你的错，你太敏感了。", "zh")[0] == "blaming"
 
 
 def test_unsafe_replies_zh():

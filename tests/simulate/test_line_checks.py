@@ -39,6 +39,10 @@ def test_a_grounded_new_reply_passes_and_each_fault_is_named():
     assert checks.psychologist(notes, "As an AI language model, you see, I cannot feel.", opening()).startswith(
         "ai_disclaimer"
     )
+    looping = "You can talk about the exam and you can talk about the exam and you can talk about the exam."
+    assert checks.psychologist(notes, looping, opening()).startswith("looping_line")
+    blaming = checks.psychologist(notes, "You failed the exam, and honestly that's your own fault.", opening())
+    assert blaming.startswith("unsafe_reply: blaming")
     voice = checks.psychologist(notes, "I'm not going to study for that exam anymore.", opening())
     assert voice.startswith("not_addressed")
 
@@ -50,6 +54,13 @@ def test_client_lines_are_checked_for_language_and_repeats():
     assert checks.client("I can't sleep at night.", turns).startswith("language_mismatch")
     assert checks.client("我也不知道来这儿能干嘛，就是心里堵得慌。", turns).startswith("repeated_line")
     assert checks.client("   ", turns).startswith("empty_line")
+    loop = (
+        "她觉得累，你笑我笑，她被别人堵在床上，你笑我笑，她觉得累，你笑我笑，她被别人堵在床上，你笑我笑，她觉得累了。"
+    )
+    assert checks.client(loop, turns).startswith("looping_line")
+    assert (
+        checks.client("我跟阿珍认识三十二年了，那时候在纺织厂，她睡我上铺，冬天冷，两个人挤一张被子。", turns) is None
+    )
     notes = parse_contemplation({**GROUNDED, "cause": "心里堵得慌，不知道来这儿能干嘛。"})
     assert checks.psychologist(notes, "心里堵得慌的时候，最难受的是哪一刻？", turns) is None  # no pronoun: fine
     assert checks.psychologist(notes, "我也心里堵得慌，不知道干嘛。", turns).startswith("not_addressed")

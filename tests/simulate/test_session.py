@@ -122,3 +122,36 @@ async def test_base_model_notes_missing_fields_are_completed_by_continuation(tmp
         "What happened?",
     )
     assert psych.usage.calls == 3  # plan, the turn, one continuation
+
+
+@pytest.mark.parametrize(
+    ("lang", "notes", "openers", "reply"),
+    [
+        ("en", " sadness | intensity: 6 | cause: lost job | appraisal: feels useless | need: respect | risk: none | "
+               "strategy: reflection | why: to be heard",
+         r"Counselor: (It sounds like|I can hear how|That sounds|It seems you feel)$", " you feel worn down."),
+        ("zh", " sadness | 强度: 6 | 原因: 失业 | 评价: 觉得没用 | 需要: 被尊重 | 风险: 无 | 策略: 提问 | 理由: 多了解",
+         r"咨询师：(能多说说|你觉得|那时候你)$", "发生了什么？"),
+    ],
+)  # fmt: skip
+async def test_base_model_reply_starts_with_the_opener_for_its_strategy(tmp_path, lang, notes, openers, reply):
+    """With openers, the notes line is written alone; the reply is then asked for from an opener
+    that fits the notes' strategy, and the opener is part of the reply."""
+    lab = "Notes: emotion:" if lang == "en" else "内心独白：情绪:"
+    state = (" 5 | trust: 4 | reaction: ok | disclosed: -\nClient: They let me go.\n[Session ends]" if lang == "en"
+             else " 5 | 信任: 4 | 反应: 还行 | 已说出: -\n来访者：我被裁了。\n[会谈结束]")  # fmt: skip
+    script = {"chat_tuned": False, "match": [
+        {"regex": r"(Plan: |计划：)$", "reply": "Listen; Explore"},
+        {"regex": lab + "$", "reply": notes + "\n" + ("Counselor: Tell me." if lang == "en" else "咨询师：说吧。")},
+        {"regex": openers, "reply": reply},
+        {"regex": r"(State: intensity:|状态：强度:)$", "reply": state},
+    ]}  # fmt: skip
+    spec = f"scripted:{write_yaml(tmp_path / 'base.yaml', script)}"
+    client, _ = agents(spec, spec, lang=lang, shots=1)
+    psych = PsychologistAgent(Runtime(create_backend(spec)), language=lang, stance="person_centred", gen=GEN,
+                              exemplars=builtin_exemplars(lang)[:1], openers=True)  # fmt: skip
+    s = await run_session(session_id="o", client=client, psychologist=psych, limits=TurnLimits(1, 2, 0), record=RECORD)
+    assert s.outcome == "client_ended", s.errors
+    content = s.turns[1].content
+    assert content.endswith(reply.strip()) and content != reply.strip()  # opener + the model's continuation
+    assert psych.usage.calls == 3  # plan, the notes line alone, the reply from its opener

@@ -14,7 +14,7 @@ import re
 from empllm.curate.language import detect_language
 from empllm.curate.reply_safety import unsafe_phrase
 from empllm.grounding import grounding_problems
-from empllm.reply_rules import RuleLimits, repeats, reply_problems
+from empllm.reply_rules import RuleLimits, loops, repeats, reply_problems
 from empllm.types import Contemplation, Turn
 
 # A counselor speaks to the client. A base model often slips into the client's voice instead ("I'm
@@ -71,6 +71,8 @@ class LineChecks:
             return f"language_mismatch: the message reads as {lang}, the persona speaks {self.language}"
         if len(text) > self.limits.max_reply_chars:
             return f"line_length: {len(text)} characters"
+        if loops(text, self.limits):
+            return "looping_line: the message repeats itself"
         if why := self._repeat(text, [t.content for t in turns] + self.exemplar_lines["client"]):
             return f"repeated_line: {why}"
         return None

@@ -102,6 +102,14 @@ def _enum(value: object, enum: type, aliases: dict[str, str], what: str):
     return enum(found)
 
 
+def strategy_label(value: object) -> str | None:
+    """The strategy label a written value names (near misses included), or None."""
+    try:
+        return _enum(value, Strategy, STRATEGY_ALIASES, "strategy").value
+    except ParseError:
+        return None
+
+
 def _score(value: object, what: str) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return max(0, min(10, round(value)))

@@ -11,7 +11,7 @@ from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate import transcript_style as ts
 from empllm.simulate.agent_output import ModelAgent, generate_parsed
-from empllm.simulate.parsing import ParseError, parse_contemplation, parse_json_object
+from empllm.simulate.parsing import ParseError, parse_contemplation, parse_json_object, strategy_label
 from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn
 
 
@@ -31,10 +31,13 @@ def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
 
 
 class PsychologistAgent(ModelAgent):
-    def __init__(self, runtime: Runtime, *, language: str, stance: Stance, **agent_settings):
+    def __init__(self, runtime: Runtime, *, language: str, stance: Stance, openers: bool = False, **agent_settings):
         super().__init__(runtime, **agent_settings)
         self.language = language
         self.stance = stance
+        # base models: write the notes line alone, then start the reply with an opener for the
+        # strategy the notes chose (prompts/*/reply_opener.j2). Grammar-constrained lines keep one call.
+        self.openers = openers and not self.constrain
 
     # -- the conversation as this agent sees it -------------------------------------------------
     def _messages(self, turns: list[Turn], plan: SessionPlan | None) -> list[Message]:
@@ -120,14 +123,15 @@ class PsychologistAgent(ModelAgent):
             primer = ts.notes_primer(lang)
             prompt, shared = self._transcript(turns, plan)
             prompt += "\n" + primer
+            stop = ("\n",) if self.openers else ts.stops(lang, next_speaker="client")
             gen = self._gen(seed_offset).model_copy(
-                update={"stop": ts.stops(lang, next_speaker="client"), "shared_prefix": self._shared(shared),
+                update={"stop": stop, "shared_prefix": self._shared(shared),
                         "grammar": ts.notes_grammar(lang) if self.constrain else None}
             )  # fmt: skip
 
             async def ask(attempt: int) -> str:
                 text = self._count(await self.runtime.complete(prompt, gen, sample_index=attempt))
-                return await self._finish_notes(prompt, primer, text, gen, attempt)
+                return await self._finish_notes(prompt, primer, text, gen, attempt, pick=attempt + len(turns))
 
             def parse(text: str) -> tuple[Contemplation, str]:
                 fields, reply = ts.parse_psychologist_output(primer, text, lang)
@@ -141,13 +145,20 @@ class PsychologistAgent(ModelAgent):
             raise ParseError(why)
         return notes, reply
 
-    async def _finish_notes(self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int) -> str:
+    def _opener(self, fields: dict[str, str], pick: int) -> str:
+        strategy = strategy_label(fields.get("strategy", "")) if self.openers else None
+        return render("reply_opener", self.language, strategy=strategy or "", pick=pick) if strategy else ""
+
+    async def _finish_notes(
+        self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int, pick: int = 0
+    ) -> str:
         """A small base model often skips the later notes fields and jumps to its reply. Ask it to
         continue the line from the first missing field (at most twice), and for the reply when it
-        wrote none; returns the completed output in the same shape as a one-call answer."""
+        wrote none (always, with openers: it starts with the opener for the notes' strategy);
+        returns the completed output in the same shape as a one-call answer."""
         lang, lab = self.language, ts.LABELS[self.language]
         fields, reply = ts.notes_fields(primer, text, lang)
-        if not fields or not ts.missing_note_labels(fields, lang):
+        if not fields or (reply and not ts.missing_note_labels(fields, lang)):
             return text  # nothing usable to build on, or nothing missing
         line_gen = gen.model_copy(update={"stop": ("\n",), "max_tokens": 160, "grammar": None})
         before = prompt[: len(prompt) - len(primer)]  # the transcript up to the notes line
@@ -160,6 +171,8 @@ class PsychologistAgent(ModelAgent):
             fields, _ = ts.notes_fields("", stem + more, lang)
         notes_line = ts.notes_text_from_fields(fields, lang)
         if not reply:
-            reply_prompt = before + notes_line + "\n" + lab.counselor + lab.colon
-            reply = self._count(await self.runtime.complete(reply_prompt, line_gen, sample_index=attempt)).strip()
+            opener = self._opener(fields, pick)
+            reply_prompt = before + notes_line + "\n" + lab.counselor + lab.colon + opener
+            more = self._count(await self.runtime.complete(reply_prompt, line_gen, sample_index=attempt))
+            reply = (opener + more).strip() if more.strip() else ""
         return notes_line[len(primer) :] + "\n" + lab.counselor + lab.colon + (reply or "")

@@ -65,6 +65,9 @@ class SimulationConfig(BaseModel):
     checks: bool = True
     # Declare the few-shot exemplars a shared prompt prefix, evaluated once and reused (llama.cpp).
     reuse_prefix: bool = True
+    # Base models: the reply starts with an opener that fits the strategy the notes named
+    # (prompts/*/reply_opener.j2), so it comes out as that kind of reply, in the counselor's voice.
+    openers: bool = True
     # Grammar-constrained lines for base models on llama.cpp: every turn parses, but sampling under
     # a grammar over Gemma's 262k-token vocabulary ran about 3x slower here, which cost more good
     # sessions per hour than the parse failures it prevents (docs/performance.md). Off by default.
@@ -189,7 +192,7 @@ async def run_simulation(
             psychologist = PsychologistAgent(
                 runtimes[config.psychologist_model], language=lang, stance=config.stance,
                 gen=gen, exemplars=shots, attempts=config.attempts, constrain=config.constrain, checks=checks,
-                reuse_prefix=config.reuse_prefix,
+                reuse_prefix=config.reuse_prefix, openers=config.openers,
             )  # fmt: skip
             try:
                 session = await run_session(session_id=item.session_id, client=client, psychologist=psychologist,
