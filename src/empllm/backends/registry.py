@@ -1,7 +1,8 @@
 """Model specs: the one place a spec string is parsed and turned into a backend.
 
-    llamacpp:gemma-3-270m[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER] | openai:MODEL
-    hf:PATH[+ADAPTER] | scripted:FILE
+    llamacpp:EMBEDDED[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER] | openai:MODEL
+    hf:PATH[+ADAPTER] | hf:EMBEDDED[+ADAPTER] | scripted:FILE
+EMBEDDED is gemma-3-270m (the default) or smollm2-135m-instruct (backends/embedded.py).
 ADAPTER is a PEFT LoRA folder (what `empllm train` writes); llama.cpp gets it converted to GGUF once.
 Backends are imported lazily, so the package works without the extras a spec does not need.
 """
@@ -12,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from empllm.backends.base import Backend
-from empllm.backends.embedded import EMBEDDED_NAME, embedded_gguf_path, embedded_package_status
+from empllm.backends.embedded import (
+    EMBEDDED_MODELS,
+    EMBEDDED_NAME,
+    embedded_gguf_path,
+    embedded_package_status,
+    is_embedded,
+)
 from empllm.errors import BackendUnavailable, SpecError
 from empllm.settings import Settings
 
@@ -47,11 +54,12 @@ def parse_spec(spec: str) -> ModelSpec:
 
 
 def _gguf_for(target: str, spec: str, settings: Settings) -> Path:
-    if target == EMBEDDED_NAME:
-        return embedded_gguf_path(settings.cache_dir)
+    if is_embedded(target):
+        return embedded_gguf_path(settings.cache_dir, target)
     path = Path(target).expanduser()
     if path.suffix != ".gguf":
-        raise SpecError(f"model spec {spec!r}: expected llamacpp:{EMBEDDED_NAME} or a path to a .gguf file")
+        names = ", ".join(f"llamacpp:{name}" for name in EMBEDDED_MODELS)
+        raise SpecError(f"model spec {spec!r}: expected {names} or a path to a .gguf file")
     if not path.is_file():
         raise BackendUnavailable(f"model spec {spec!r}: GGUF file {path} does not exist")
     return path
@@ -84,7 +92,7 @@ def create_backend(spec: str, settings: Settings | None = None, *, base_url: str
     if why := transformers_status():
         raise BackendUnavailable(f"{spec} is unavailable: {why}")
     target = parsed.target
-    if target == EMBEDDED_NAME or target.endswith(".gguf"):
+    if is_embedded(target) or target.endswith(".gguf"):
         model_dir: Path | str = dequantized_checkpoint(_gguf_for(target, spec, settings), settings.cache_dir)
     else:
         model_dir = Path(target).expanduser()
@@ -130,15 +138,10 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
 
     settings = settings or Settings()
     rows = []
-    why_llama = llama_cpp_status() or embedded_package_status()
-    rows.append(
-        BackendInfo(
-            "llamacpp",
-            f"llamacpp:{EMBEDDED_NAME} (default; embedded Gemma 3 270M base)",
-            why_llama is None,
-            why_llama or "llama-cpp-python and the embedded weights are installed",
-        )
-    )
+    for name, model in EMBEDDED_MODELS.items():
+        why_llama = llama_cpp_status() or embedded_package_status(name)
+        default = " (default)" if name == EMBEDDED_NAME else ""
+        rows.append(BackendInfo("llamacpp", f"llamacpp:{name}{default}", why_llama is None, why_llama or model.summary))
     rows.append(
         BackendInfo(
             "llamacpp",
@@ -168,7 +171,12 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
         )
     why_hf = transformers_status()
     rows.append(
-        BackendInfo("hf", "hf:PATH[+ADAPTER] or hf:gemma-3-270m", why_hf is None, why_hf or "transformers + torch")
+        BackendInfo(
+            "hf",
+            "hf:PATH[+ADAPTER] or hf:EMBEDDED (" + ", ".join(EMBEDDED_MODELS) + ")",
+            why_hf is None,
+            why_hf or "transformers + torch; an embedded GGUF is dequantized once",
+        )
     )
     rows.append(BackendInfo("scripted", "scripted:FILE.yaml|.jsonl", True, "replies from a file"))
     return rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from empllm.backends.embedded import EMBEDDED_NAME
+from empllm.backends.embedded import is_embedded
 from empllm.bench.cli import BenchProgress
 from empllm.bench.contamination import find_in_files
 from empllm.bench.run import BenchConfig, run_bench
@@ -42,7 +42,7 @@ def model_specs(config: DemoConfig, out_dir: Path) -> dict[str, str]:
     hf:/path/model.gguf) is scored through llama.cpp, the tuned models with their LoRA adapters
     converted for it: the same weights as training, several times faster than transformers."""
     kind, _, target = config.base.partition(":")
-    gguf = kind == "hf" and (target == EMBEDDED_NAME or target.endswith(".gguf"))
+    gguf = kind == "hf" and (is_embedded(target) or target.endswith(".gguf"))
     scored = f"llamacpp:{target}" if config.bench_backend == "llamacpp" and gguf else config.base
     return {"base": scored, **{m: f"{scored}+{out_dir / 'train' / m}" for m in MODES}}
 

@@ -46,15 +46,16 @@ class TrainConfig(BaseModel):
 
 def resolve_base(spec: str, settings: Settings) -> Path:
     """A transformers checkpoint folder for a base spec (the embedded GGUF is dequantized once)."""
-    from empllm.backends.embedded import EMBEDDED_NAME, embedded_gguf_path
+    from empllm.backends.embedded import EMBEDDED_MODELS, embedded_gguf_path, is_embedded
     from empllm.backends.hf import dequantized_checkpoint
     from empllm.backends.registry import parse_spec
 
     parsed = parse_spec(spec)
     if parsed.adapter:
         raise EmpLLMError(f"--base {spec!r}: train on a base checkpoint, not on an adapter")
-    if parsed.kind in ("hf", "llamacpp") and (parsed.target == EMBEDDED_NAME or parsed.target.endswith(".gguf")):
-        gguf = embedded_gguf_path(settings.cache_dir) if parsed.target == EMBEDDED_NAME else Path(parsed.target)
+    if parsed.kind in ("hf", "llamacpp") and (is_embedded(parsed.target) or parsed.target.endswith(".gguf")):
+        embedded = is_embedded(parsed.target)
+        gguf = embedded_gguf_path(settings.cache_dir, parsed.target) if embedded else Path(parsed.target)
         if not gguf.is_file():
             raise EmpLLMError(f"--base {spec!r}: {gguf} does not exist")
         return dequantized_checkpoint(gguf, settings.cache_dir)
@@ -63,7 +64,8 @@ def resolve_base(spec: str, settings: Settings) -> Path:
         if not (path / "config.json").is_file():
             raise EmpLLMError(f"--base {spec!r}: {path} is not a transformers checkpoint (no config.json)")
         return path
-    raise EmpLLMError(f"--base {spec!r}: expected hf:PATH, hf:{EMBEDDED_NAME} or llamacpp:{EMBEDDED_NAME}")
+    names = ", ".join(f"hf:{name}" for name in EMBEDDED_MODELS)
+    raise EmpLLMError(f"--base {spec!r}: expected hf:PATH or one of {names} (or its llamacpp: spec)")
 
 
 def _check_out(out: Path, config: TrainConfig, data: Path) -> bool:
