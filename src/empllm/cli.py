@@ -364,9 +364,10 @@ def export(
 def train_command(
     data: Annotated[Path, typer.Argument(help="`empllm export --format openai|hf` folder, or an OpenAI JSONL file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: adapter, checkpoints, train_summary.json.")],
-    base: Annotated[str, typer.Option(help="Base model: hf:gemma-3-270m (the embedded weights) or hf:PATH.")] = (
-        "hf:gemma-3-270m"
-    ),
+    base: Annotated[
+        str,
+        typer.Option(help="Base model: hf:gemma-3-270m or hf:smollm2-135m-instruct (embedded), hf:PATH or a hub id."),
+    ] = "hf:gemma-3-270m",
     contemplation: Annotated[
         str, typer.Option(help="think: learn to contemplate first; drop: replies only.")
     ] = "think",
@@ -377,6 +378,15 @@ def train_command(
     learning_rate: Annotated[float, typer.Option(min=0.0)] = 2e-4,
     max_length: Annotated[int, typer.Option(min=32, help="Tokens per example (longer ones are cut).")] = 512,
     lora_r: Annotated[int, typer.Option(min=1)] = 8,
+    target_modules: Annotated[
+        str, typer.Option(help="LoRA targets: comma-separated module names, or all-linear.")
+    ] = "q_proj,k_proj,v_proj,o_proj",
+    gradient_checkpointing: Annotated[
+        bool, typer.Option("--gradient-checkpointing", help="Recompute activations: less memory, slower steps.")
+    ] = False,
+    report_to: Annotated[
+        str, typer.Option(help="Log to these trackers (comma-separated: tensorboard, wandb, ...).")
+    ] = "none",
     seed: Annotated[int, typer.Option()] = 0,
     merge: Annotated[bool, typer.Option("--merge", help="Also write merged weights to OUT/merged.")] = False,
     quiet: QuietOpt = False,
@@ -387,8 +397,13 @@ def train_command(
     state.quiet = state.quiet or quiet
     if contemplation not in ("think", "drop"):
         raise EmpLLMError(f"--contemplation {contemplation!r}: expected think or drop")
+    modules = [m.strip() for m in target_modules.split(",") if m.strip()]
+    if not modules:
+        raise EmpLLMError("--target-modules: name at least one module, or all-linear")
+    trackers = [t.strip() for t in report_to.split(",") if t.strip() and t.strip() != "none"]
     config = TrainConfig(base=base, contemplation=contemplation, full=full, max_steps=max_steps, batch_size=batch_size,
                          grad_accum=grad_accum, learning_rate=learning_rate, max_length=max_length, lora_r=lora_r,
+                         target_modules=modules, gradient_checkpointing=gradient_checkpointing, report_to=trackers,
                          seed=seed)  # fmt: skip
     summary = train(data, out, config, settings=_settings(), merge=merge, quiet=state.quiet)
     if not state.quiet:

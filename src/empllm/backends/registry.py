@@ -1,7 +1,7 @@
 """Model specs: the one place a spec string is parsed and turned into a backend.
 
     llamacpp:EMBEDDED[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER] | openai:MODEL
-    hf:PATH[+ADAPTER] | hf:EMBEDDED[+ADAPTER] | scripted:FILE
+    hf:PATH[+ADAPTER] | hf:ORG/NAME[+ADAPTER] (hub id) | hf:EMBEDDED[+ADAPTER] | scripted:FILE
 EMBEDDED is gemma-3-270m (the default) or smollm2-135m-instruct (backends/embedded.py).
 ADAPTER is a PEFT LoRA folder (what `empllm train` writes); llama.cpp gets it converted to GGUF once.
 Backends are imported lazily, so the package works without the extras a spec does not need.
@@ -95,9 +95,9 @@ def create_backend(spec: str, settings: Settings | None = None, *, base_url: str
     if is_embedded(target) or target.endswith(".gguf"):
         model_dir: Path | str = dequantized_checkpoint(_gguf_for(target, spec, settings), settings.cache_dir)
     else:
-        model_dir = Path(target).expanduser()
-        if not model_dir.exists():
-            raise BackendUnavailable(f"model spec {spec!r}: checkpoint folder {model_dir} does not exist")
+        from empllm.backends.hf_checkpoint import checkpoint_dir
+
+        model_dir = checkpoint_dir(target, spec)  # a folder, or a hub id through the Hugging Face cache
     adapter = _adapter_dir(parsed.adapter, spec) if parsed.adapter else None
     return HFBackend(spec, model_dir, adapter)
 

@@ -39,9 +39,14 @@ class TrainConfig(BaseModel):
     warmup_steps: int = Field(default=2, ge=0)
     save_steps: int = Field(default=10, ge=1)
     seed: int = 0
+    gradient_checkpointing: bool = False  # less memory for a slower step; the result is the same
+    report_to: list[str] = []  # trackers for the Trainer's logs (tensorboard, wandb, ...); none by default
 
     def hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+        """What the weights depend on: how a run saves memory or where it logs does not count, so
+        such a change still resumes the same run."""
+        kept = self.model_dump(exclude={"gradient_checkpointing", "report_to"})
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def resolve_base(spec: str, settings: Settings) -> Path:
@@ -60,12 +65,15 @@ def resolve_base(spec: str, settings: Settings) -> Path:
             raise EmpLLMError(f"--base {spec!r}: {gguf} does not exist")
         return dequantized_checkpoint(gguf, settings.cache_dir)
     if parsed.kind == "hf":
-        path = Path(parsed.target).expanduser()
-        if not (path / "config.json").is_file():
-            raise EmpLLMError(f"--base {spec!r}: {path} is not a transformers checkpoint (no config.json)")
-        return path
+        from empllm.backends.hf_checkpoint import checkpoint_dir
+
+        return checkpoint_dir(parsed.target, f"--base {spec}")  # a folder, or a hub id
     names = ", ".join(f"hf:{name}" for name in EMBEDDED_MODELS)
-    raise EmpLLMError(f"--base {spec!r}: expected hf:PATH or one of {names} (or its llamacpp: spec)")
+    raise EmpLLMError(f"--base {spec!r}: expected hf:PATH, hf:ORG/NAME (a hub id) or one of {names}")
+
+
+def _lora_targets(modules: list[str]) -> list[str] | str:
+    return "all-linear" if modules == ["all-linear"] else modules  # PEFT takes the shorthand as a string
 
 
 def _check_out(out: Path, config: TrainConfig, data: Path) -> bool:
@@ -108,6 +116,8 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
+    from empllm.train.assistant_mask import tokenize_for_assistant_loss
+
     splits = load_training_data(data, config.contemplation)
     resume = _check_out(out, config, data)
     base_dir = resolve_base(config.base, settings)
@@ -127,17 +137,25 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
         output_dir=str(out), max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, learning_rate=config.learning_rate,
         warmup_steps=config.warmup_steps, logging_steps=1, save_steps=config.save_steps, save_total_limit=2,
-        max_length=config.max_length, assistant_only_loss=True, packing=False, seed=config.seed,
-        bf16=cuda, report_to=[], include_num_input_tokens_seen=True, disable_tqdm=quiet,
+        # the loss mask comes with the data (train/assistant_mask.py), for any chat template
+        max_length=config.max_length, assistant_only_loss=False, packing=False, seed=config.seed,
+        bf16=cuda, report_to=config.report_to, include_num_input_tokens_seen=True, disable_tqdm=quiet,
+        gradient_checkpointing=config.gradient_checkpointing,
         dataloader_num_workers=0, eval_strategy="no",
     )  # fmt: skip
     peft_config = None
     if not config.full:
         peft_config = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                                 target_modules=config.target_modules, task_type="CAUSAL_LM")  # fmt: skip
+                                 target_modules=_lora_targets(config.target_modules),
+                                 task_type="CAUSAL_LM")  # fmt: skip
+
+    def tokenized(rows: list[dict]) -> Dataset:
+        return Dataset.from_list([tokenize_for_assistant_loss(tokenizer, r["messages"], config.max_length)
+                                  for r in rows])  # fmt: skip
+
     trainer = SFTTrainer(
-        model=model, args=args, train_dataset=Dataset.from_list(splits["train"]),
-        eval_dataset=Dataset.from_list(splits["validation"]) if splits.get("validation") else None,
+        model=model, args=args, train_dataset=tokenized(splits["train"]),
+        eval_dataset=tokenized(splits["validation"]) if splits.get("validation") else None,
         processing_class=tokenizer, peft_config=peft_config, callbacks=[Record()],
     )  # fmt: skip
     start = time.perf_counter()
