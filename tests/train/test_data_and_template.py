@@ -69,3 +69,22 @@ def test_gemma_template_marks_only_assistant_text_for_training():
     assert text == "<bos><start_of_turn>user\nBe kind.\n\nhi<end_of_turn>\n<start_of_turn>model\nhello<end_of_turn>\n"
     out = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
     assert any(out["assistant_masks"]) and not all(out["assistant_masks"])
+
+
+def test_config_hash_counts_what_the_weights_depend_on_only():
+    from empllm.train.sft import TrainConfig
+
+    base = TrainConfig()
+    assert TrainConfig(gradient_checkpointing=True, report_to=["tensorboard"]).hash() == base.hash()
+    assert TrainConfig(target_modules=["all-linear"]).hash() != base.hash()
+
+
+def test_empty_target_modules_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    empllm = str(Path(sys.executable).parent / "empllm")
+    out = subprocess.run([empllm, "train", str(tmp_path), "--out", str(tmp_path / "o"), "--target-modules", " , "],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode != 0 and "--target-modules" in out.stderr and "Traceback" not in out.stderr

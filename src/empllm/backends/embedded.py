@@ -104,7 +104,7 @@ def _smol_status() -> str | None:
 
 
 def _smol_locate(cache_dir: Path) -> Path:
-    path, sha = _smol_record()
+    path, sha = _smol_record()  # present: embedded_gguf_path checked the status first
     if not _verified(path, sha, cache_dir):
         raise BackendUnavailable(f"{path} does not match the sha256 its package recorded; reinstall {_SMOL_PIP}")
     return path

@@ -147,7 +147,7 @@ class PsychologistAgent(ModelAgent):
 
     def _opener(self, fields: dict[str, str], pick: int) -> str:
         strategy = strategy_label(fields.get("strategy", "")) if self.openers else None
-        return render("reply_opener", self.language, strategy=strategy or "", pick=pick) if strategy else ""
+        return render("reply_opener", self.language, strategy=strategy, pick=pick) if strategy else ""
 
     async def _finish_notes(
         self, prompt: str, primer: str, text: str, gen: GenerationSettings, attempt: int, pick: int = 0

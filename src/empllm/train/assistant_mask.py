@@ -43,6 +43,8 @@ def assistant_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[in
 
 def tokenize_for_assistant_loss(tokenizer, messages: list[dict], max_length: int) -> dict[str, list[int]]:
     """input_ids and labels (IGNORE outside the assistant's turns), cut to max_length tokens."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise EmpLLMError("assistant-only loss needs a fast tokenizer (character offsets); this model's is not one")
     text, spans = assistant_spans(tokenizer, messages)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = encoded["input_ids"][:max_length], encoded["offset_mapping"][:max_length]

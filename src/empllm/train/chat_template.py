@@ -1,6 +1,7 @@
 """Gemma's turn format as a chat template, for base checkpoints that ship none (the embedded
 GGUF). The same template is saved with the adapter, so inference formats prompts exactly as
-training did. `{% generation %}` marks what the assistant says: TRL trains on those tokens only.
+training did. `{% generation %}` marks what the assistant says, for tools that read it; `empllm
+train` finds the assistant's turns itself (train/assistant_mask.py), for any template.
 System text, which Gemma's format has no turn for, is put at the top of the first user turn.
 """
 
