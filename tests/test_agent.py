@@ -167,3 +167,22 @@ async def test_other_styles_stream_head_pieces_then_the_turn(tmp_path):
     events = await collect(EmpatheticAgent(runtime(tmp_path, {"default": answer}), language="en"), "She left me.")
     assert events[0][0] == "head" and events[-1][0] == "turn"
     assert "".join(v for k, v in events if k == "delta") == events[-1][1].reply
+
+
+async def test_notes_a_server_returned_as_reasoning_content_are_kept(tmp_path):
+    """A tuned model behind a vLLM reasoning parser: the <think> block arrives apart from the answer."""
+    from empllm.backends.base import Capabilities, Completion
+    from empllm.runtime import Runtime
+
+    class ReasoningServer:
+        spec, cacheable = "reasoning-server", False
+        capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False)
+
+        async def chat(self, messages, gen):
+            notes = ("emotion: anxiety\nintensity: 7\ncause: exams\nappraisal: I will fail\nneed: reassurance\n"
+                     "risk: none\nstrategy: question\nwhy: understand first")  # fmt: skip
+            return Completion(text="Which exam worries you most?", reasoning=notes)
+
+    turn = await EmpatheticAgent(Runtime(ReasoningServer()), language="en", style="think").respond("exams soon")
+    assert turn.contemplation is not None and turn.contemplation.cause == "exams"
+    assert turn.reply == "Which exam worries you most?"

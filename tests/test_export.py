@@ -124,3 +124,16 @@ def test_uncurated_failed_turns_are_refused(tmp_path):
     (tmp_path / "s.jsonl").write_text(s.model_dump_json() + "\n")
     with pytest.raises(EmpLLMError, match="curate the sessions first"):
         export_dataset(tmp_path / "s.jsonl", tmp_path / "o", fmt="openai", mode="think")
+
+
+def test_field_mode_can_name_the_reasoning_key(tmp_path, curated):
+    folder, _ = curated
+    info = export_dataset(folder, tmp_path / "out", fmt="openai", mode="field",
+                          reasoning_key="reasoning_content", validation=0.0)  # fmt: skip
+    rows = [json.loads(line) for line in (tmp_path / "out" / "train.jsonl").read_text().splitlines()]
+    replies = [m for r in rows for m in r["messages"] if m["role"] == "assistant"]
+    assert replies and all(m["reasoning_content"] and "reasoning" not in m for m in replies)
+    assert info["reasoning_key"] == "reasoning_content"
+    assert "`reasoning_content`" in (tmp_path / "out" / "README.md").read_text()
+    with pytest.raises(EmpLLMError, match="reasoning-key"):
+        export_dataset(folder, tmp_path / "bad", fmt="openai", mode="field", reasoning_key="thoughts")

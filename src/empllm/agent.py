@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from empllm.backends.base import GenerationSettings
+from empllm.backends.base import Completion, GenerationSettings, Usage
 from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think
 from empllm.curate.language import detect_language
 from empllm.prompts import render
@@ -55,6 +55,7 @@ class AgentTurn:
     resources: list[Resource] = field(default_factory=list)  # shown when safety.crisis
     note: str = ""  # e.g. why there is no contemplation
     dropped_turns: int = 0  # older turns left out to fit the context budget
+    usage: Usage = field(default_factory=Usage)  # tokens of the model calls behind this turn
 
 
 class EmpatheticAgent:
@@ -62,13 +63,16 @@ class EmpatheticAgent:
                  style: Style = "auto", stance: Stance = "person_centred", max_reply_tokens: int = 220,
                  max_context_tokens: int | None = None, exemplars: int = 2, seed: int = 0,
                  safety_log: SafetyLog | None = None, conversation_id: str = "",
-                 safety_model: ModelSafetyCheck | None = None) -> None:  # fmt: skip
+                 safety_model: ModelSafetyCheck | None = None, system: str | None = None,
+                 temperature: float = 0.7, top_p: float = 0.95) -> None:  # fmt: skip
         self.runtime = runtime
         self.fixed_language = language  # None: follow the language of each message
         self.locale = locale
         self.stance = stance
         self.style = self._style(style)
-        self.gen = GenerationSettings(max_tokens=max_reply_tokens, temperature=0.7, seed=seed)
+        # an operator's system message: given to chat-tuned styles (a base model's transcript has no place for it)
+        self.system = (system or "").strip()
+        self.gen = GenerationSettings(max_tokens=max_reply_tokens, temperature=temperature, top_p=top_p, seed=seed)
         self.max_context = max_context_tokens or runtime.capabilities.max_context or 4096
         self.n_exemplars = exemplars
         self.safety_log = safety_log or SafetyLog(None)
@@ -103,18 +107,26 @@ class EmpatheticAgent:
         return kept, len(turns) - len(kept)
 
     # -- one turn ---------------------------------------------------------------------------
-    async def _contemplate_and_reply(self, turns: list[Turn], language: str) -> tuple[Contemplation | None, str, str]:
-        """The structured and transcript styles: the simulation's psychologist agent."""
+    async def _contemplate_and_reply(
+        self, turns: list[Turn], language: str
+    ) -> tuple[Contemplation | None, str, str, Usage]:
+        """The structured and transcript styles: the simulation's psychologist agent (notes, reply, why no
+        notes, usage)."""
         shots = builtin_exemplars(language)[: self.n_exemplars]
         psychologist = PsychologistAgent(self.runtime, language=language, stance=self.stance, gen=self.gen,
-                                         exemplars=shots, attempts=2)  # fmt: skip
+                                         exemplars=shots, attempts=2, instructions=self.system)  # fmt: skip
         try:
             turn = await psychologist.respond(turns, None)
-            return turn.contemplation, turn.content, ""
+            return turn.contemplation, turn.content, "", _usage(psychologist.usage)
         except AgentOutputError as exc:  # still answer the person, without notes
-            system = Message(role="system", content=render("bench_respond_system", language))
-            reply = (await self.runtime.chat([system, *_chat_messages(turns)], self.gen)).text.strip()
-            return None, reply, f"contemplation not parsed ({exc}); replied without it"
+            system = "\n\n".join(filter(None, [render("bench_respond_system", language), self.system]))
+            done = await self.runtime.chat([Message(role="system", content=system), *_chat_messages(turns)], self.gen)
+            usage = _usage(psychologist.usage) + done.usage
+            return None, done.text.strip(), f"contemplation not parsed ({exc}); replied without it", usage
+
+    def _think_messages(self, window: list[Turn]) -> list[Message]:
+        system = [Message(role="system", content=self.system)] if self.system else []
+        return system + _chat_messages(window)
 
     async def _screen(self, text: str) -> tuple[str, Assessment, list[Turn], int]:
         """The message's language and safety verdict, recorded in memory; the window that fits."""
@@ -149,10 +161,12 @@ class EmpatheticAgent:
     async def respond(self, text: str) -> AgentTurn:
         language, before, window, dropped = await self._screen(text)
         if self.style == "think":
-            output = (await self.runtime.chat(_chat_messages(window), self.gen)).text
-            return self._finish(*self._think_head(text, language, before, output, dropped))
-        contemplation, reply, note = await self._contemplate_and_reply(window, language)
-        return self._finish(self._head(text, language, before, contemplation, note, dropped), reply)
+            done = await self.runtime.chat(self._think_messages(window), self.gen)
+            head, reply = self._think_head(text, language, before, with_reasoning(done), dropped)
+            return self._finish(replace(head, usage=done.usage), reply)
+        contemplation, reply, note, usage = await self._contemplate_and_reply(window, language)
+        head = self._head(text, language, before, contemplation, note, dropped)
+        return self._finish(replace(head, usage=usage), reply)
 
     async def stream(self, text: str, chunk_words: int = 3) -> AsyncIterator[tuple[str, AgentTurn | str]]:
         """("head", the turn without its reply) once the contemplation and the safety verdict are
@@ -172,7 +186,7 @@ class EmpatheticAgent:
         language, before, window, dropped = await self._screen(text)
         head: AgentTurn | None = None
         buffered, streamed, held_back = "", [], []  # held back: a crisis reply is never streamed raw
-        async for piece in self.runtime.stream_chat(_chat_messages(window), self.gen):
+        async for piece in self.runtime.stream_chat(self._think_messages(window), self.gen):
             if head is None:
                 buffered += piece
                 if THINK_CLOSE not in buffered:  # text before </think> may be notes: never stream it
@@ -206,6 +220,17 @@ class EmpatheticAgent:
         if THINK_CLOSE not in buffered and buffered.lstrip().startswith(THINK_OPEN):
             after, note = "", "the model never closed its <think>"
         return self._head(text, language, before, contemplation, note, dropped), after.lstrip()
+
+
+def with_reasoning(done: Completion) -> str:
+    """The model's output with the reasoning a server returned apart put back in its <think> block."""
+    if done.reasoning and THINK_CLOSE not in done.text:
+        return f"{THINK_OPEN}\n{done.reasoning.strip()}\n{THINK_CLOSE}\n\n{done.text.lstrip()}"
+    return done.text
+
+
+def _usage(record) -> Usage:
+    return Usage(prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens, wall_s=record.wall_s)
 
 
 def _chat_messages(turns: list[Turn]) -> list[Message]:

@@ -39,10 +39,18 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
     config: Annotated[Path | None, typer.Option("--config", help="YAML settings file.")] = None,
+    models_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--models-file",
+            help="YAML of named OpenAI-compatible endpoints: openai:NAME uses its server "
+            "and key variable (see README, 'Each model on its own server').",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or usage output.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    state.config, state.quiet = config, quiet
+    state.config, state.models_file, state.quiet = config, models_file, quiet
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -346,6 +354,13 @@ def export(
     out: Annotated[Path, typer.Argument(metavar="OUT", help="Output folder.")],
     fmt: Annotated[str, typer.Option("--format", help="openai, sharegpt, alpaca or hf")] = "openai",
     contemplation: Annotated[str, typer.Option(help="drop, think (<think>…</think>) or field (reasoning)")] = "think",
+    reasoning_key: Annotated[
+        str,
+        typer.Option(
+            help="With --contemplation field: reasoning, or reasoning_content "
+            "(what Qwen3-style templates and vLLM read)."
+        ),
+    ] = "reasoning",
     validation: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of personas held out.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the persona split.")] = 0,
     name: Annotated[str, typer.Option(help="Dataset name in dataset_info.json.")] = "empllm",
@@ -354,7 +369,8 @@ def export(
     """Write training data from sessions, split by persona, with a dataset card."""
     from empllm.export import export_dataset
 
-    info = export_dataset(source, out, fmt=fmt, mode=contemplation, validation=validation, seed=seed, name=name)
+    info = export_dataset(source, out, fmt=fmt, mode=contemplation, validation=validation, seed=seed, name=name,
+                          reasoning_key=reasoning_key)  # fmt: skip
     if not (state.quiet or quiet):
         sys.stderr.write(f"wrote {out}: {info['sessions']} sessions ({info['format']}, contemplation "
                          f"{info['contemplation']}), dataset card {out / 'README.md'}\n")  # fmt: skip

@@ -13,6 +13,7 @@ from empllm.settings import DEFAULT_MODEL, Settings, load_settings
 
 class _State:
     config: Path | None = None
+    models_file: Path | None = None
     quiet: bool = False
 
 
@@ -43,4 +44,4 @@ def checked_style(style: str) -> str:
 
 
 def settings_from_flags(**overrides) -> Settings:
-    return load_settings(state.config, **overrides)
+    return load_settings(state.config, **({"models_file": state.models_file} | overrides))

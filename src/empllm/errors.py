@@ -24,6 +24,8 @@ class BackendError(EmpLLMError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, retryable: bool = False):
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None, detail: str = ""):
         super().__init__(message)
         self.retryable = retryable
+        self.status = status  # the HTTP status, when a server answered
+        self.detail = detail  # the server's whole error message (the message above keeps its first line)

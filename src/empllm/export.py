@@ -27,8 +27,12 @@ FORMATS = ("openai", "sharegpt", "alpaca", "hf")
 MODES = ("drop", "think", "field")
 
 
-def session_messages(session: Session, mode: ContemplationMode) -> list[dict]:
-    """OpenAI-style messages; a trailing client message (nothing answers it) is left out."""
+REASONING_KEYS = ("reasoning", "reasoning_content")  # what chat templates and servers read
+
+
+def session_messages(session: Session, mode: ContemplationMode, reasoning_key: str = "reasoning") -> list[dict]:
+    """OpenAI-style messages; a trailing client message (nothing answers it) is left out.
+    With mode `field` the contemplation goes in `reasoning_key` beside the reply."""
     messages = []
     for i, turn in enumerate(session.turns):
         if turn.role == "client":
@@ -42,7 +46,7 @@ def session_messages(session: Session, mode: ContemplationMode) -> list[dict]:
             )
         elif mode == "field":
             reasoning = render_contemplation(turn.contemplation, session.language)
-            messages.append({"role": "assistant", "content": turn.content, "reasoning": reasoning})
+            messages.append({"role": "assistant", "content": turn.content, reasoning_key: reasoning})
         else:
             messages.append({"role": "assistant", "content": turn.content})
     while messages and messages[-1]["role"] == "user":
@@ -93,8 +97,10 @@ def _write_json(path: Path, data) -> None:
 
 def export_dataset(
     in_path: Path, out_dir: Path, *, fmt: Format, mode: ContemplationMode, validation: float = 0.1, seed: int = 0,
-    name: str = "empllm",
+    name: str = "empllm", reasoning_key: str = "reasoning",
 ) -> dict:  # fmt: skip
+    if reasoning_key not in REASONING_KEYS:
+        raise EmpLLMError(f"--reasoning-key {reasoning_key!r}: expected one of {', '.join(REASONING_KEYS)}")
     if fmt not in FORMATS:
         raise EmpLLMError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if mode not in MODES:
@@ -108,7 +114,7 @@ def export_dataset(
         raise EmpLLMError(f"{in_path} holds no sessions")
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = split_by_persona(sessions, validation, seed)
-    rows = {split: [(s, session_messages(s, mode)) for s in ss] for split, ss in splits.items()}
+    rows = {split: [(s, session_messages(s, mode, reasoning_key)) for s in ss] for split, ss in splits.items()}
     rows = {split: [(s, m) for s, m in r if m] for split, r in rows.items() if r}
     files: dict[str, str] = {}
     if fmt == "hf":
@@ -132,7 +138,7 @@ def export_dataset(
             files[split] = path.name
     if fmt in ("sharegpt", "alpaca"):
         _write_json(out_dir / "dataset_info.json", _dataset_info(name, fmt, files))
-    info = _describe(in_path, sessions, splits, fmt, mode, files)
+    info = _describe(in_path, sessions, splits, fmt, mode, files, reasoning_key)
     _write_json(out_dir / "export.json", info)
     (out_dir / "README.md").write_text(dataset_card(info), encoding="utf-8")
     return info
@@ -145,7 +151,7 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _describe(in_path: Path, sessions, splits, fmt, mode, files) -> dict:
+def _describe(in_path: Path, sessions, splits, fmt, mode, files, reasoning_key) -> dict:
     folder = in_path if in_path.is_dir() else in_path.parent
     curate = _read_json(folder / "curate.json")
     run = None
@@ -156,6 +162,7 @@ def _describe(in_path: Path, sessions, splits, fmt, mode, files) -> dict:
     replies = [t for s in sessions for t in s.turns if t.role == "psychologist" and t.contemplation]
     return {
         "format": fmt, "contemplation": mode, "files": files, "source": str(in_path),
+        "reasoning_key": reasoning_key if mode == "field" else None,
         "sessions": {split: len(ss) for split, ss in splits.items()},
         "personas": {split: len({s.persona_id for s in ss}) for split, ss in splits.items()},
         "assistant_turns": len(replies),
@@ -189,7 +196,7 @@ psychologist agent writes a private inner contemplation before each reply. The c
 
 - Format: **{info["format"]}** ({", ".join(f"{k}: `{v}`" for k, v in info["files"].items())})
 - Contemplation: **{info["contemplation"]}** (drop: replies only; think: `<think>…</think>` before each
-  reply; field: the assistant message's `reasoning`)
+  reply; field: the assistant message's `{info["reasoning_key"] or "reasoning"}`)
 - Split by persona (no persona in both): {info["sessions"]} sessions, {info["personas"]} personas
 - Assistant turns: {info["assistant_turns"]}
 - Languages: {info["languages"]}

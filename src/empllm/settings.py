@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("empllm")))
     # OpenAI-compatible servers; the standard OPENAI_* variables are read by the backend too.
     base_url: str | None = None
+    # Named endpoints, one server and key variable per model (backends/endpoints.py).
+    models_file: Path | None = None
     max_concurrency: int = Field(default=4, ge=1)
     retries: int = Field(default=3, ge=0, description="extra attempts after a retryable failure")
     request_timeout_s: float = Field(default=120.0, gt=0)

@@ -126,3 +126,49 @@ def test_a_crisis_message_gets_resources_over_http(runtime):
         body = chat(base, {"messages": [{"role": "user", "content": "I want to end my life tonight"}]}).json()
     assert body["empllm"]["safety"]["crisis"] and "116 123" in body["choices"][0]["message"]["content"]
     assert body["empllm"]["resources"][0]["name"] == "Samaritans"
+
+
+class RecordingModel:
+    """A chat model that records what it was asked and reports token usage, like a real server."""
+
+    spec, cacheable = "recording", False
+
+    def __init__(self, text: str):
+        from empllm.backends.base import Capabilities
+
+        self.text, self.calls = text, []
+        self.capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False)
+
+    async def chat(self, messages, gen):
+        from empllm.backends.base import Completion, Usage
+
+        self.calls.append((messages, gen))
+        return Completion(text=self.text, usage=Usage(prompt_tokens=41, completion_tokens=9))
+
+    async def aclose(self):
+        pass
+
+
+@pytest.mark.parametrize("style", ["structured", "think"])
+def test_system_messages_sampling_and_usage_reach_the_model(style):
+    from empllm.runtime import Runtime
+
+    answer = json.dumps({"contemplation": NOTES, "reply": REPLY}) if style == "structured" else (
+        "<think>\nemotion: loneliness\nintensity: 7\ncause: new city\nappraisal: alone\nneed: connection\n"
+        f"risk: none\nstrategy: reflection\nwhy: x\n</think>\n\n{REPLY}")  # fmt: skip
+    model = RecordingModel(answer)
+    body = {"messages": [{"role": "system", "content": "Answer as Sam, a volunteer listener."}, *MSG["messages"]],
+            "temperature": 0.0, "top_p": 0.5, "max_tokens": 99}  # fmt: skip
+    with running_server(Runtime(model), style=style) as base:
+        done = chat(base, body).json()
+    messages, gen = model.calls[0]
+    assert messages[0].role == "system" and "Answer as Sam, a volunteer listener." in messages[0].content
+    assert (gen.temperature, gen.top_p, gen.max_tokens) == (0.0, 0.5, 99)
+    assert done["usage"] == {"prompt_tokens": 41, "completion_tokens": 9, "total_tokens": 50}
+    assert done["choices"][0]["message"]["content"] == REPLY
+
+
+def test_both_reasoning_keys_when_asked(runtime):
+    with running_server(runtime) as base:
+        message = chat(base, {**MSG, "include_reasoning": True}).json()["choices"][0]["message"]
+    assert message["reasoning"] == message["reasoning_content"] and "SECRET-RATIONALE-123" in message["reasoning"]

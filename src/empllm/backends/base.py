@@ -24,6 +24,9 @@ class GenerationSettings(BaseModel):
     # A GBNF grammar the output must match. In-process llama.cpp models honour it (constrained
     # decoding); other backends ignore it, and callers parse and validate the output anyway.
     grammar: str | None = None
+    # A JSON schema (as JSON text) the answer must match. Servers that support it get it as
+    # `response_format`; others ignore it, and callers parse and validate the answer anyway.
+    json_schema: str | None = None
     # How many leading characters of the prompt many calls share (few-shot exemplars). A backend
     # that can keep an evaluated prefix reuses it; the output depends only on the prompt and this
     # split, never on which calls ran before. Others ignore it.
@@ -45,6 +48,9 @@ class Usage(BaseModel):
 
 class Completion(BaseModel):
     text: str
+    # What a server returned apart from the answer (`reasoning_content` or `reasoning`, as vLLM's
+    # reasoning parsers and others put a model's <think> block).
+    reasoning: str | None = None
     finish_reason: str | None = None  # "stop", "length", ...
     usage: Usage = Field(default_factory=Usage)
     cached: bool = False  # set by the runtime when served from its disk cache
@@ -59,6 +65,7 @@ class Capabilities(BaseModel):
     seeded: bool = False  # the same seed gives the same sample
     streaming: bool = True
     why_no_logprobs: str | None = None
+    structured_output: bool = False  # honours GenerationSettings.json_schema (response_format)
 
 
 @runtime_checkable

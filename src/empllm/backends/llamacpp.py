@@ -125,6 +125,7 @@ class LlamaCppBackend:
             prompt_logprobs=True,
             max_context=self.n_ctx,
             seeded=True,
+            structured_output=self._chat_tuned,  # chat() turns a JSON schema into a grammar
         )
 
     # -- generation -------------------------------------------------------------------------
@@ -149,6 +150,17 @@ class LlamaCppBackend:
             except ValueError as exc:
                 raise BackendError(f"{self.spec}: invalid GBNF grammar: {exc}") from None
         return self._grammars[text]
+
+    def _json_grammar(self, schema: str):
+        key = "json-schema:" + schema
+        if key not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            try:
+                self._grammars[key] = LlamaGrammar.from_json_schema(schema, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"{self.spec}: cannot turn the JSON schema into a grammar: {exc}") from None
+        return self._grammars[key]
 
     def _prompt_and_stops(self, messages: list[Message], gen: GenerationSettings):
         return render_transcript(messages), transcript_stops(gen.stop)
@@ -193,9 +205,10 @@ class LlamaCppBackend:
             return done.model_copy(update={"text": done.text.strip()})
         start = time.perf_counter()
         self._generator.reset()
-        out = self._generator.create_chat_completion(
-            [m.model_dump() for m in messages], **self._completion_kwargs(gen, gen.stop)
-        )
+        kwargs = self._completion_kwargs(gen, gen.stop)
+        if gen.json_schema:
+            kwargs["grammar"] = self._json_grammar(gen.json_schema)
+        out = self._generator.create_chat_completion([m.model_dump() for m in messages], **kwargs)
         choice, usage = out["choices"][0], out.get("usage", {})
         return Completion(
             text=choice["message"]["content"] or "",

@@ -2,21 +2,34 @@
 
 The client's own retries are off: the runtime owns retries for every backend, so this file only
 classifies failures (408/409/429/5xx, timeouts and connection errors are retryable).
+
+Reasoning that a server returns apart from the answer (`reasoning_content` from vLLM's reasoning
+parsers, `reasoning` from others) is kept: in `Completion.reasoning`, and wrapped in <think>…</think>
+ahead of the streamed answer, so a model tuned to write its notes first keeps them.
+A GenerationSettings.json_schema goes out as `response_format`, in the first dialect the server
+accepts: OpenAI's `json_schema` (OpenAI, vLLM, Ollama, llama.cpp's server), then `json_object` with
+a `schema` (llama-cpp-python's server). When both are refused, structured output is off for this
+backend; callers parse and repair the JSON either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
+from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN
 from empllm.errors import BackendError, CapabilityError
 from empllm.types import Message
 
+log = logging.getLogger(__name__)
 RETRYABLE_STATUS = {408, 409, 429}
+RESPONSE_FORMATS = ("json_schema", "json_object")  # tried in this order
 MAX_STOP_SEQUENCES = 4  # the OpenAI API accepts at most four
 
 
@@ -38,6 +51,7 @@ class OpenAIBackend:
         base_url: str | None = None,
         api_key: str | None = None,
         timeout_s: float = 120.0,
+        structured_output: bool = True,
         http_client=None,  # an httpx.AsyncClient, for tests
     ):
         import openai
@@ -45,13 +59,19 @@ class OpenAIBackend:
         self.spec = spec
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"  # local servers need none
+        key = api_key or "not-needed"  # local servers need none; endpoints.py says whose key goes where
         self._openai = openai
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url, api_key=key, max_retries=0, timeout=timeout_s, http_client=http_client
         )
         self._prompt_logprobs: bool | None = None
         self._why_no_logprobs: str | None = None
+        self._formats = list(RESPONSE_FORMATS) if structured_output else []  # dialects not yet refused
+
+    @property
+    def cache_identity(self) -> str:
+        # answers made with and without structured output differ: never serve one for the other
+        return f"response_format:{self._formats[0] if self._formats else 'none'}"
 
     @property
     def public_base_url(self) -> str:
@@ -64,6 +84,7 @@ class OpenAIBackend:
             prompt_logprobs=self._prompt_logprobs,
             seeded=True,
             why_no_logprobs=self._why_no_logprobs,
+            structured_output=bool(self._formats),
         )
 
     def _error(self, exc: Exception) -> BackendError:
@@ -77,7 +98,8 @@ class OpenAIBackend:
             status = exc.status_code
             retryable = status in RETRYABLE_STATUS or status >= 500
             detail = _short_detail(exc)
-            return BackendError(f"{where}: HTTP {status}: {detail}", retryable=retryable)
+            return BackendError(f"{where}: HTTP {status}: {detail}", retryable=retryable, status=status,
+                                detail=str(getattr(exc, "body", None) or exc))  # fmt: skip
         return BackendError(f"{where}: {type(exc).__name__}: {exc}")
 
     def _gen_kwargs(self, gen: GenerationSettings) -> dict:
@@ -88,7 +110,38 @@ class OpenAIBackend:
             kwargs["seed"] = gen.seed
         return kwargs
 
-    async def _request(self, path: str, cast_to, text_of, **body) -> Completion:
+    def _response_format(self, schema_text: str) -> dict | None:
+        if not self._formats:
+            return None
+        schema = json.loads(schema_text)
+        if self._formats[0] == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        return {"type": "json_object", "schema": schema}
+
+    async def _request(self, path: str, cast_to, text_of, json_schema: str | None = None, **body) -> Completion:
+        while True:
+            response_format = self._response_format(json_schema) if json_schema else None
+            try:
+                extra = {"response_format": response_format} if response_format else {}
+                return await self._post(path, cast_to, text_of, **body, **extra)
+            except BackendError as exc:
+                # a refusal is a 4xx, or any error naming the field (llama-cpp-python's server sends 500)
+                if response_format is None or not (exc.status in (400, 422) or "response_format" in exc.detail):
+                    raise
+                # this server does not take this dialect (or this schema): the next one, or none
+                refused = response_format["type"]
+                if refused not in self._formats:  # a concurrent request has moved on already
+                    continue
+                self._formats.remove(refused)
+                log.warning(
+                    "%s: the server refused response_format %s (%s)%s",
+                    self.spec,
+                    refused,
+                    exc,
+                    "" if self._formats else "; JSON answers are parsed without structured output",
+                )
+
+    async def _post(self, path: str, cast_to, text_of, **body) -> Completion:
         """One non-streaming request; `text_of(choice)` picks the text from the first choice.
 
         Posted through the client's low-level `post`: the typed `create()` walks every message
@@ -105,6 +158,7 @@ class OpenAIBackend:
         choice = resp.choices[0]
         return Completion(
             text=text_of(choice) or "",
+            reasoning=reasoning_of(getattr(choice, "message", None)),
             finish_reason=choice.finish_reason,
             usage=_usage(resp.usage, time.perf_counter() - start),
         )
@@ -116,6 +170,7 @@ class OpenAIBackend:
             "/chat/completions",
             ChatCompletion,
             lambda choice: choice.message.content,
+            json_schema=gen.json_schema,
             messages=[m.model_dump() for m in messages],
             **self._gen_kwargs(gen),
         )
@@ -132,9 +187,19 @@ class OpenAIBackend:
             stream = await self._client.chat.completions.create(
                 model=self.model, messages=[m.model_dump() for m in messages], stream=True, **self._gen_kwargs(gen)
             )
+            thinking = False  # inside reasoning deltas, shown as <think>…</think>
             async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                if thought := reasoning_of(delta):
+                    yield thought if thinking else THINK_OPEN + thought
+                    thinking = True
+                if delta.content:
+                    yield THINK_CLOSE + delta.content if thinking else delta.content
+                    thinking = False
+            if thinking:
+                yield THINK_CLOSE
         except self._openai.OpenAIError as exc:
             raise self._error(exc) from None
 
@@ -182,6 +247,15 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def reasoning_of(message) -> str | None:
+    """The reasoning a server sent beside the answer, under either name servers use."""
+    for key in ("reasoning_content", "reasoning"):
+        value = getattr(message, key, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _usage(usage, wall_s: float) -> Usage:

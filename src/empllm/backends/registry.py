@@ -1,6 +1,7 @@
 """Model specs: the one place a spec string is parsed and turned into a backend.
 
-    llamacpp:EMBEDDED[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER] | openai:MODEL
+    llamacpp:EMBEDDED[+ADAPTER] | llamacpp:/path/model.gguf[+ADAPTER]
+    openai:MODEL | openai:MODEL@http://HOST:PORT/v1 | openai:NAME (an endpoint of the models file)
     hf:PATH[+ADAPTER] | hf:ORG/NAME[+ADAPTER] (hub id) | hf:EMBEDDED[+ADAPTER] | scripted:FILE
 EMBEDDED is gemma-3-270m (the default) or smollm2-135m-instruct (backends/embedded.py).
 ADAPTER is a PEFT LoRA folder (what `empllm train` writes); llama.cpp gets it converted to GGUF once.
@@ -45,6 +46,10 @@ def parse_spec(spec: str) -> ModelSpec:
     if kind not in KINDS:
         raise SpecError(f"unknown backend {kind!r} in model spec {spec!r}; known: {', '.join(KINDS)}")
     rest = rest.strip()
+    if kind == "openai":
+        from empllm.backends.endpoints import split_inline
+
+        split_inline(rest)  # refuses credentials in an inline URL before anything records the spec
     if kind in ("hf", "llamacpp") and "+" in rest:
         base, _, adapter = rest.partition("+")
         if not base.strip() or not adapter.strip():
@@ -81,11 +86,13 @@ def create_backend(spec: str, settings: Settings | None = None, *, base_url: str
         lora = _lora_gguf_for(parsed.adapter, gguf, spec, settings) if parsed.adapter else None
         return LlamaCppBackend(spec, gguf, n_ctx=settings.n_ctx, n_threads=settings.n_threads, lora_path=lora)
     if parsed.kind == "openai":
+        from empllm.backends.endpoints import resolve_endpoint
         from empllm.backends.openai_compat import OpenAIBackend
 
-        return OpenAIBackend(
-            spec, parsed.target, base_url=base_url or settings.base_url, timeout_s=settings.request_timeout_s
-        )
+        model, endpoint = resolve_endpoint(parsed.target, settings.models_file, base_url or settings.base_url)
+        return OpenAIBackend(spec, model, base_url=endpoint.base_url, api_key=endpoint.api_key(),
+                             timeout_s=settings.request_timeout_s,
+                             structured_output=endpoint.structured_output)  # fmt: skip
     # hf
     from empllm.backends.hf import HFBackend, dequantized_checkpoint, transformers_status
 
@@ -161,9 +168,15 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
             why_lora or "a PEFT adapter from empllm train, converted to GGUF once",
         )
     )
+    if settings.models_file is not None:
+        from empllm.backends.endpoints import load_models_file
+
+        for name, endpoint in load_models_file(settings.models_file).endpoints.items():
+            ok, why = _probe_server(endpoint.base_url, endpoint.api_key())
+            rows.append(BackendInfo("openai", f"openai:{name}", ok, f"{endpoint.model or name}: {why}"))
     base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
     if base_url:
-        ok, why = _probe_server(base_url)
+        ok, why = _probe_server(base_url, os.environ.get("OPENAI_API_KEY"))
         rows.append(BackendInfo("openai", "openai:MODEL", ok, why))
     else:
         rows.append(
@@ -182,17 +195,14 @@ def describe_backends(settings: Settings | None = None) -> list[BackendInfo]:
     return rows
 
 
-def _probe_server(base_url: str) -> tuple[bool, str]:
+def _probe_server(base_url: str, key: str | None) -> tuple[bool, str]:
     """Ask a configured OpenAI-compatible server for its models (2 s timeout)."""
-    import os
-
     import httpx
 
     from empllm.backends.openai_compat import redact_url
 
     url = redact_url(base_url).rstrip("/")
     try:
-        key = os.environ.get("OPENAI_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         resp = httpx.get(url + "/models", timeout=2.0, headers=headers)
         resp.raise_for_status()

@@ -7,6 +7,7 @@ recorded with its raw text and left out of the score (never counted as a zero or
 from __future__ import annotations
 
 from empllm.backends.base import GenerationSettings
+from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate.parsing import ParseError, parse_json_object
@@ -17,8 +18,23 @@ DIMENSIONS = ("emotional_reaction", "interpretation", "exploration", "validation
 RUBRIC_FLOOR, RUBRIC_TOP = 1.0, 10.0
 
 
+# What structured-output servers are asked for: the reasoning first, as the prompts ask, then the verdict.
+RUBRIC_SCHEMA = object_schema(
+    reasoning=TEXT, **{d: {"type": "integer", "minimum": 1, "maximum": 10} for d in DIMENSIONS}
+)
+WINNER_SCHEMA = object_schema(reasoning=TEXT, winner=enum(["A", "B", "tie"]))
+
+
 def _last_object(text: str, first_key: str) -> dict:
-    # the reasoning comes first, so the verdict is the last object (the one that starts with first_key)
+    # the reasoning comes first, so the verdict is the last object (the one that starts with first_key),
+    # or the whole answer when structured output made it one object with the reasoning inside
+    stripped = text.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            if first_key in (whole := parse_json_object(stripped)):
+                return whole
+        except ParseError:
+            pass
     start = text.rfind('{"' + first_key + '"')
     if start < 0:
         start = text.rfind("{")
@@ -53,12 +69,13 @@ class Judge:
         self.attempts = attempts
         self.gen = GenerationSettings(max_tokens=max_tokens, temperature=0.0, seed=0)
 
-    async def _ask(self, prompt: str, parse) -> tuple[object | None, str]:
+    async def _ask(self, prompt: str, parse, schema: dict) -> tuple[object | None, str]:
         """(parsed verdict or None, the last raw answer)."""
         raw = ""
         for attempt in range(self.attempts):
             if self.runtime.capabilities.chat_tuned:
-                done = await self.runtime.chat([Message(role="user", content=prompt)], self.gen, sample_index=attempt)
+                gen = structured(self.runtime, self.gen, schema)
+                done = await self.runtime.chat([Message(role="user", content=prompt)], gen, sample_index=attempt)
             else:
                 done = await self.runtime.complete(prompt + "\n", self.gen, sample_index=attempt)
             raw = done.text
@@ -72,11 +89,11 @@ class Judge:
                          key_points: list[str] | None = None) -> dict:  # fmt: skip
         prompt = render("bench_judge_reply", language, context=context, message=message, reply=reply,
                         key_points=key_points or [])  # fmt: skip
-        return self._rubric_record(*await self._ask(prompt, parse_rubric))
+        return self._rubric_record(*await self._ask(prompt, parse_rubric, RUBRIC_SCHEMA))
 
     async def rate_transcript(self, language: str, transcript: str) -> dict:
         prompt = render("bench_judge_transcript", language, transcript=transcript)
-        return self._rubric_record(*await self._ask(prompt, parse_rubric))
+        return self._rubric_record(*await self._ask(prompt, parse_rubric, RUBRIC_SCHEMA))
 
     @staticmethod
     def _rubric_record(scores: dict | None, raw: str) -> dict:
@@ -90,7 +107,7 @@ class Judge:
         for first, second in ((reply, reference), (reference, reply)):
             prompt = render("bench_judge_pairwise", language, context=context, message=message, reply_a=first,
                             reply_b=second)  # fmt: skip
-            verdicts.append((await self._ask(prompt, parse_winner))[0])
+            verdicts.append((await self._ask(prompt, parse_winner, WINNER_SCHEMA))[0])
         forward, backward = verdicts
         if forward is None or backward is None:
             return {"pair_parsed": False, "verdicts": verdicts, "outcome": None, "consistent": None}

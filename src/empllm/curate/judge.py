@@ -5,6 +5,7 @@ from __future__ import annotations
 from empllm.backends.base import GenerationSettings
 from empllm.curate.decision import Issue
 from empllm.errors import EmpLLMError
+from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate.parsing import ParseError, parse_json_object
@@ -50,7 +51,11 @@ class SessionJudge:
             raise EmpLLMError(f"--judge {runtime.spec} is a base model; a rubric judge needs a chat-tuned model")
         self.runtime = runtime
         self.attempts = attempts
-        self.gen = GenerationSettings(max_tokens=400, temperature=0.0)
+        # reasoning first, then the verdict: the order the prompt asks for, kept by structured output
+        verdict = object_schema(
+            reasoning=TEXT, keep={"type": "boolean"}, issues={"type": "array", "items": enum(JUDGE_CODES)}
+        )
+        self.gen = structured(runtime, GenerationSettings(max_tokens=400, temperature=0.0), verdict)
 
     async def check(self, session: Session) -> list[Issue]:
         prompt = render("judge_session", session.language, transcript=judge_transcript(session))

@@ -1,7 +1,9 @@
 """The FastAPI app: /v1/chat/completions (plain and SSE streaming), /v1/models, /health, and the web
 chat page at /. Every reply goes through the EmpatheticAgent, so it is contemplated and
-safety-checked; the contemplation leaves the server only in `message.reasoning`, and only when the
-request asks for it (or the server was started with --show-thoughts)."""
+safety-checked; the contemplation leaves the server only in `message.reasoning` (and, for clients
+that read vLLM's name, `message.reasoning_content`), and only when the request asks for it (or the
+server was started with --show-thoughts). System messages reach the agent as instructions;
+temperature, top_p and max_tokens set its sampling; usage counts the tokens of its model calls."""
 
 from __future__ import annotations
 
@@ -21,7 +23,15 @@ from empllm.errors import EmpLLMError
 from empllm.runtime import Runtime
 from empllm.safety.events import SafetyLog
 from empllm.safety.model_check import ModelSafetyCheck
-from empllm.serve.openai_shapes import ChatRequest, chunk_body, completion_body, completion_id, error_body
+from empllm.serve.openai_shapes import (
+    ChatRequest,
+    chunk_body,
+    completion_body,
+    completion_id,
+    error_body,
+    system_text,
+    usage_body,
+)
 from empllm.types import Turn
 
 
@@ -104,16 +114,21 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
         conversation = [m for m in req.messages if m.role in ("user", "assistant")]
         if not conversation or conversation[-1].role != "user" or not conversation[-1].text().strip():
             return _error(400, "the last message must be a non-empty user message", param="messages")
+        sampling = {k: v for k, v in (("temperature", req.temperature), ("top_p", req.top_p)) if v is not None}
         agent = EmpatheticAgent(runtime, language=req.language, locale=req.locale or config.locale,
                                 max_reply_tokens=max_tokens, seed=req.seed or 0, safety_log=safety_log,
-                                safety_model=safety_model, style=config.style)  # fmt: skip
+                                safety_model=safety_model, style=config.style, system=system_text(req.messages),
+                                **sampling)  # fmt: skip
         agent.turns = [Turn(role="client" if m.role == "user" else "psychologist", content=m.text())
                        for m in conversation[:-1]]  # fmt: skip
         include = config.show_thoughts if req.include_reasoning is None else req.include_reasoning
         cid, name = completion_id(), config.model_name
 
-        def reasoning(turn: AgentTurn) -> str | None:
-            return render_contemplation(turn.contemplation, turn.language) if include and turn.contemplation else None
+        def with_reasoning(message: dict, turn: AgentTurn) -> dict:
+            if include and turn.contemplation:
+                thoughts = render_contemplation(turn.contemplation, turn.language)
+                message |= {"reasoning": thoughts, "reasoning_content": thoughts}
+            return message
 
         def safety_extra(turn: AgentTurn) -> dict:
             return {"safety": {"crisis": turn.safety.crisis, "categories": turn.safety.categories},
@@ -125,10 +140,8 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
                 turn = await agent.respond(conversation[-1].text())
             except EmpLLMError as exc:
                 return _model_failed(exc)
-            message = {"role": "assistant", "content": turn.reply}
-            if thoughts := reasoning(turn):
-                message["reasoning"] = thoughts
-            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+            message = with_reasoning({"role": "assistant", "content": turn.reply}, turn)
+            usage = usage_body(turn.usage.prompt_tokens, turn.usage.completion_tokens)
             return completion_body(cid, name, message, safety_extra(turn), usage)
 
         # the head (contemplation and verdict) comes before any reply text: a model that fails
@@ -140,10 +153,7 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
             return _model_failed(exc)
 
         async def events():
-            first = {"role": "assistant", "content": ""}
-            if thoughts := reasoning(head):
-                first["reasoning"] = thoughts
-            yield _sse(chunk_body(cid, name, first))
+            yield _sse(chunk_body(cid, name, with_reasoning({"role": "assistant", "content": ""}, head)))
             try:
                 async for kind, value in stream:
                     if kind == "delta":

@@ -30,11 +30,22 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = None
     # EmpLLM's extensions (send them with extra_body= in the openai client)
-    include_reasoning: bool | None = None  # the contemplation in message.reasoning
+    include_reasoning: bool | None = None  # the contemplation in message.reasoning and .reasoning_content
     locale: str | None = None  # crisis resources for this country code (US, UK, IE, CN, ...)
     language: Literal["en", "zh"] | None = None
+
+
+def system_text(messages: list[ChatMessageIn]) -> str:
+    """The system (and developer) messages, joined: the operator's instructions."""
+    return "\n\n".join(m.text().strip() for m in messages if m.role in ("system", "developer") and m.text().strip())
+
+
+def usage_body(prompt_tokens: int, completion_tokens: int) -> dict:
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}  # fmt: skip
 
 
 def completion_id() -> str:

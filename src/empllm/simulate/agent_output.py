@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from empllm.backends.base import Completion, GenerationSettings
+from empllm.json_schema import structured
 from empllm.simulate.parsing import ParseError
 from empllm.types import UsageRecord
 
@@ -67,6 +68,10 @@ class ModelAgent:
         self.constrain = constrain  # base models: grammar-constrained lines where the backend can
         self.chat_style = runtime.capabilities.chat_tuned
         self.usage = UsageRecord()  # this agent's calls, for the session record
+
+    def _json(self, gen: GenerationSettings, schema: dict) -> GenerationSettings:
+        """Ask for answers matching `schema` where the backend has structured output."""
+        return structured(self.runtime, gen, schema)
 
     def _shared(self, chars: int) -> int:
         return chars if self.reuse_prefix else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from empllm.prompts import render
 from empllm.runtime import Runtime
+from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
 from empllm.simulate.agent_output import ModelAgent, generate_parsed
 from empllm.simulate.parsing import ParseError, parse_client_state, parse_json_object
@@ -46,6 +47,7 @@ class ClientAgent(ModelAgent):
         seed = None if self.gen.seed is None else self.gen.seed + len(turns) * 10 + 3
         gen = self.gen.model_copy(update={"seed": seed})
         if self.chat_style:
+            gen = self._json(gen, json_schemas.client_answer())
             system = render("client_system", lang, p=self.persona, state=previous, can_end=can_end)
             msgs = [Message(role="system", content=system), Message(role="user", content=render("session_start", lang))]
             for t in turns:

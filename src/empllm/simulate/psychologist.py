@@ -9,6 +9,7 @@ from __future__ import annotations
 from empllm.backends.base import GenerationSettings
 from empllm.prompts import render
 from empllm.runtime import Runtime
+from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
 from empllm.simulate.agent_output import ModelAgent, generate_parsed
 from empllm.simulate.parsing import ParseError, parse_contemplation, parse_json_object, strategy_label
@@ -31,10 +32,12 @@ def psychologist_view(turns, plan_goals: list[str] | None, lang: str) -> str:
 
 
 class PsychologistAgent(ModelAgent):
-    def __init__(self, runtime: Runtime, *, language: str, stance: Stance, openers: bool = False, **agent_settings):
+    def __init__(self, runtime: Runtime, *, language: str, stance: Stance, openers: bool = False,
+                 instructions: str = "", **agent_settings):  # fmt: skip
         super().__init__(runtime, **agent_settings)
         self.language = language
         self.stance = stance
+        self.instructions = instructions  # an operator's system message, added to the chat-style prompt
         # base models: write the notes line alone, then start the reply with an opener for the
         # strategy the notes chose (prompts/*/reply_opener.j2). Grammar-constrained lines keep one call.
         self.openers = openers and not self.constrain
@@ -49,6 +52,8 @@ class PsychologistAgent(ModelAgent):
             strategies=", ".join(s.value for s in Strategy),
             plan="; ".join(plan.goals) if plan else "",
         )
+        if self.instructions:
+            system += "\n\n" + self.instructions
         msgs = [Message(role="system", content=system)]
         for t in turns:
             msgs.append(Message(role="user" if t.role == "client" else "assistant", content=t.content))
@@ -73,8 +78,10 @@ class PsychologistAgent(ModelAgent):
                              plan="; ".join(current.goals) if current else "")  # fmt: skip
             msgs[-1] = Message(role=msgs[-1].role, content=f"{msgs[-1].content}\n\n---\n{request}")
 
+            plan_gen = self._json(self._gen(len(turns) * 10 + 7), json_schemas.session_plan())
+
             async def ask(attempt: int) -> str:
-                return self._count(await self.runtime.chat(msgs, self._gen(len(turns) * 10 + 7), sample_index=attempt))
+                return self._count(await self.runtime.chat(msgs, plan_gen, sample_index=attempt))
 
             def parse(text: str) -> list[str]:
                 goals = parse_json_object(text).get("goals")
@@ -107,9 +114,10 @@ class PsychologistAgent(ModelAgent):
         seed_offset = len(turns) * 10
         if self.chat_style:
             msgs = self._messages(turns, plan)
+            answer_gen = self._json(self._gen(seed_offset), json_schemas.psychologist_answer())
 
             async def ask(attempt: int) -> str:
-                return self._count(await self.runtime.chat(msgs, self._gen(seed_offset), sample_index=attempt))
+                return self._count(await self.runtime.chat(msgs, answer_gen, sample_index=attempt))
 
             def parse(text: str) -> tuple[Contemplation, str]:
                 data = parse_json_object(text)
