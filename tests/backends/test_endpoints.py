@@ -87,3 +87,15 @@ def test_a_broken_models_file_is_one_line(tmp_path, text, message):
 def test_missing_models_file_is_one_line(tmp_path):
     with pytest.raises(EmpLLMError, match="does not exist"):
         resolve_endpoint("x", tmp_path / "nope.yaml", None)
+
+
+def test_models_lists_each_endpoint_and_whether_it_answers(tmp_path, monkeypatch):
+    from empllm.backends.llama_server import free_port
+    from empllm.backends.registry import describe_backends
+
+    path = models_file(tmp_path, f"endpoints:\n  judge: {{base_url: 'http://127.0.0.1:{free_port()}/v1', "
+                                 "api_key_env: JK, model: big-judge}\n")  # fmt: skip
+    monkeypatch.setenv("JK", "sk-judge-secret")
+    rows = [r for r in describe_backends(Settings(models_file=path, cache_dir=tmp_path)) if r.example == "openai:judge"]
+    assert len(rows) == 1 and not rows[0].usable and "big-judge" in rows[0].why and "did not answer" in rows[0].why
+    assert "sk-judge-secret" not in rows[0].why

@@ -6,10 +6,7 @@
 
 import asyncio
 import http.server
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -17,6 +14,7 @@ import urllib.request
 import pytest
 
 from empllm.backends.base import GenerationSettings
+from empllm.backends.llama_server import free_port
 from empllm.backends.openai_compat import OpenAIBackend
 from empllm.errors import BackendError
 from empllm.runtime import Runtime
@@ -27,43 +25,13 @@ GREEDY = GenerationSettings(max_tokens=16, temperature=0.0)
 MSGS = [Message(role="user", content="I could not sleep last night.")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/models", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("llama_cpp.server did not come up in time")
-
-
 @pytest.fixture(scope="module")
 def server_url(embedded_gguf, tmp_path_factory):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--logits_all", "True", "--verbose", "False",
-         "--chat_format", "gemma"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_until_up(url, proc)
+    from empllm.backends.llama_server import serve_gguf
+
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with serve_gguf(embedded_gguf, log, n_ctx=2048, extra=("--logits_all", "True", "--chat_format", "gemma")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def backend(url, timeout_s=60.0):
