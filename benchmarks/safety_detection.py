@@ -63,7 +63,7 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all"], default=HELDOUT_SETS[-1],
+    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"], default=HELDOUT_SETS[-1],
                         help="heldout-all pools every held-out set")  # fmt: skip
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)

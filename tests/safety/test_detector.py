@@ -50,6 +50,20 @@ def test_detection_figures_hold(which, lang):
     assert result["false_positive_rate"] <= false_pos, result
 
 
+# questions about means with a sign of risk (tests/safety/data/means_heldout, 40 + 40 hard near-misses
+# per language, by a writer who saw neither rules nor data; measured once on 2026-12-03: recall en
+# 0.90, zh 0.95; false alarms en 0.025, zh 0.075). The goal is every one caught; these floors keep the gain.
+MEANS_FLOORS = {"en": (0.875, 0.05), "zh": (0.925, 0.10)}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_questions_about_means_are_caught(lang):
+    recall, false_pos = MEANS_FLOORS[lang]
+    result = measure(load("means_heldout", lang), lang)
+    assert result["crisis_messages"] == 40 and result["benign_messages"] == 40
+    assert result["recall_all"] >= recall and result["false_positive_rate"] <= false_pos, result
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("which", [w for w in FLOORS if w not in ("dev", "heldout-all")])
 def test_the_rules_alone_catch_explicit_disclosures(which, lang):
