@@ -6,8 +6,10 @@ on. tests/safety/data/heldout*/ were each written by a writer who saw neither th
 labelled data, and were never used to write rules or train. They came one after another:
 heldout was looked at many times, heldout2 to heldout4 a few times each while the detector was
 worked on, and heldout5 once, after that work ended. The newest set's figures are the honest ones.
+tests/safety/data/means_heldout/ holds questions about means (and near-misses), measured once.
 
-    python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all] [--show] [--out FILE]
+    python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all|means_heldout]
+        [--show] [--out FILE]
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"], default=HELDOUT_SETS[-1],
-                        help="heldout-all pools every held-out set")  # fmt: skip
+    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"],
+                        default=HELDOUT_SETS[-1], help="heldout-all pools every held-out set; means_heldout: "
+                        "questions about means")  # fmt: skip
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
