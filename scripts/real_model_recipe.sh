@@ -4,7 +4,7 @@
 # with its own template; EmpTest measures it; `empllm serve` serves it. SmolLM2 135M Instruct, served
 # by llama-cpp-python's server, stands in for the vLLM or llama.cpp server a user would run.
 #
-#   bash scripts/real_model_recipe.sh [WORKDIR]      (about 10 minutes on 2 cores)
+#   bash scripts/real_model_recipe.sh [WORKDIR]   (15 minutes on 2 cores on 2026-12-03, other jobs running)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-recipe-run}
