@@ -55,7 +55,7 @@ def simulated(tmp_path_factory, env, smol_url):
     """One short session; --no-checks, since a 135M psychologist rarely passes the grounding checks
     (what this run tests is the path: two backends, JSON turns through the server)."""
     out = tmp_path_factory.mktemp("sim") / "run"
-    run(["simulate", "--out", str(out), "-n", "1", "--language", "en", "--min-turns", "1", "--max-turns", "2",
+    run(["simulate", "--out", str(out), "-n", "1", "--language", "en", "--min-turns", "1", "--max-turns", "1",
          "--psychologist-model", f"openai:smollm2@{smol_url}", "--client-model", "llamacpp:gemma-3-270m",
          "--attempts", "3", "--no-checks"], env)  # fmt: skip
     return out
@@ -125,7 +125,7 @@ def test_an_hf_chat_model_trains_with_its_own_template_and_its_adapter_answers(a
 def test_bench_respond_gen_judged_by_the_server(tmp_path, env, smol_url):
     out = tmp_path / "bench"
     run(["bench", "--model", f"openai:smollm2@{smol_url}", "--tasks", "respond_gen", "--judge", "openai:smol",
-         "--language", "en", "--limit", "2", "--out", str(out)], env)  # fmt: skip
+         "--language", "en", "--limit", "1", "--out", str(out)], env)  # fmt: skip
     scores = json.loads((out / "results.json").read_text())
     assert "respond_gen" in json.dumps(scores) and "SECRET" not in json.dumps(scores)
 
