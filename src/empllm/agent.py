@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from empllm.backends.base import Completion, GenerationSettings, Usage
-from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think
+from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think, wrap_think
 from empllm.curate.language import detect_language
 from empllm.prompts import render
 from empllm.runtime import Runtime
@@ -225,7 +225,7 @@ class EmpatheticAgent:
 def with_reasoning(done: Completion) -> str:
     """The model's output with the reasoning a server returned apart put back in its <think> block."""
     if done.reasoning and THINK_CLOSE not in done.text:
-        return f"{THINK_OPEN}\n{done.reasoning.strip()}\n{THINK_CLOSE}\n\n{done.text.lstrip()}"
+        return wrap_think(done.reasoning, done.text)
     return done.text
 
 

@@ -32,7 +32,12 @@ def render_contemplation(c: Contemplation, lang: str) -> str:
 
 
 def render_think(c: Contemplation, reply: str, lang: str) -> str:
-    return f"{THINK_OPEN}\n{render_contemplation(c, lang)}\n{THINK_CLOSE}\n\n{reply}"
+    return wrap_think(render_contemplation(c, lang), reply)
+
+
+def wrap_think(notes: str, reply: str) -> str:
+    """Notes text and a reply, as a model trained with --contemplation think writes them."""
+    return f"{THINK_OPEN}\n{notes.strip()}\n{THINK_CLOSE}\n\n{reply.lstrip()}"
 
 
 def parse_contemplation_text(text: str) -> Contemplation:

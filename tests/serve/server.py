@@ -1,19 +1,13 @@
 """A real uvicorn server on a free port, in a background thread, for the serve tests."""
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
 
 import uvicorn
 
+from empllm.backends.llama_server import free_port
 from empllm.serve.app import ServeConfig, create_app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
