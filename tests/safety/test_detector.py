@@ -25,7 +25,6 @@ from safety_detection import load, measure  # noqa: E402
 
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
 FLOORS = {
-    "dev": {"en": (0.95, 0.85, 0.07), "zh": (0.95, 0.85, 0.07)},
     # every held-out set pooled (500 crisis and 500 benign per language): the targets
     "heldout-all": {"en": (0.95, 0.85, 0.12), "zh": (0.95, 0.85, 0.13)},
     # each set alone, a little under its measured figures so a regression shows
@@ -65,7 +64,7 @@ def test_questions_about_means_are_caught(lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("which", [w for w in FLOORS if w not in ("dev", "heldout-all")])
+@pytest.mark.parametrize("which", [w for w in FLOORS if w != "heldout-all"])
 def test_the_rules_alone_catch_explicit_disclosures(which, lang):
     result = measure(load(which, lang), lang, classifier=False)
     assert result["recall_explicit"] >= RULES_ALONE_EXPLICIT[lang], result

@@ -1,34 +1,29 @@
 """A small learned crisis classifier beside the rules: character n-gram TF-IDF and logistic
-regression per language, trained at first use (a few seconds) on the development messages that
-ship in safety/data/dev. Character n-grams catch the many ways people hint at risk that no list of
-rules anticipates; the decision threshold is the lowest one whose out-of-fold false-positive rate
-on the development set is at most 5%, so the held-out set is never used to choose it."""
+regression per language. Character n-grams catch the many ways people hint at risk that no list of
+rules anticipates.
+
+It is built ahead of time from the development messages in safety/data/dev by
+`python -m empllm.safety.build_classifier` and ships as safety/model/ngram.LANG.json.gz (n-grams,
+idf, weights, threshold, the data hash and the command). Serving only reads that file, in plain
+Python: the first request never trains anything, and scikit-learn is not imported."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from empllm.safety.normalise import normalise
-
-MAX_DEV_FALSE_POSITIVES = 0.05
-
-
-@dataclass
-class LanguageModel:
-    vectorizer: object
-    model: object
-    threshold: float
-
-    def probability(self, normalised_text: str) -> float:
-        """For a text as `normalise` gives it (the detector normalises once for rules and model)."""
-        return float(self.model.predict_proba(self.vectorizer.transform([normalised_text.lower()]))[0, 1])
-
+from empllm.errors import EmpLLMError
 
 DEV_DIR = Path(str(files("empllm.safety").joinpath("data/dev")))
+MODEL_DIR = Path(str(files("empllm.safety").joinpath("model")))
+NGRAM_RANGE = (2, 5)
 
 
 def labelled_messages(folder: Path, language: str) -> list[dict]:
@@ -39,32 +34,61 @@ def labelled_messages(folder: Path, language: str) -> list[dict]:
     return rows
 
 
-def _fit(texts, labels):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+def dev_data_hash(language: str, folder: Path = DEV_DIR) -> str:
+    """sha256 over the development files of one language (names and bytes): what an artefact was built from."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob(f"*.{language}.jsonl")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-    model = LogisticRegression(C=4, class_weight="balanced", max_iter=2000)
-    model.fit(vectorizer.fit_transform(texts), labels)
-    return vectorizer, model
+
+def char_ngrams(text: str) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with one space, as scikit-learn's
+    `char_wb` analyzer makes them, so the weights trained there apply here unchanged."""
+    grams = []
+    for word in text.lower().split():
+        padded = f" {word} "
+        for n in range(NGRAM_RANGE[0], NGRAM_RANGE[1] + 1):
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+@dataclass
+class LanguageModel:
+    weights: dict[str, tuple[float, float]]  # n-gram -> (idf, logistic weight)
+    intercept: float
+    threshold: float
+    meta: dict
+
+    def probability(self, normalised_text: str) -> float:
+        """For a text as `normalise` gives it (the detector normalises once for rules and model):
+        sublinear tf times idf, L2-normalised, then the logistic model."""
+        tfidf = [
+            ((1 + math.log(count)) * self.weights[gram][0], self.weights[gram][1])
+            for gram, count in Counter(char_ngrams(normalised_text)).items()
+            if gram in self.weights
+        ]
+        norm = math.sqrt(sum(value * value for value, _ in tfidf)) or 1.0
+        score = self.intercept + sum(value * weight for value, weight in tfidf) / norm
+        return 1 / (1 + math.exp(-score))
+
+
+def artefact_path(language: str, folder: Path = MODEL_DIR) -> Path:
+    return folder / f"ngram.{language}.json.gz"
+
+
+def load_artefact(path: Path) -> LanguageModel:
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+        weights = dict(zip(data["ngrams"], zip(data["idf"], data["coef"], strict=True), strict=True))
+        return LanguageModel(weights, float(data["intercept"]), float(data["threshold"]), data["meta"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EmpLLMError(f"crisis classifier {path} is unreadable ({exc}); rebuild it with "
+                          "python -m empllm.safety.build_classifier") from None  # fmt: skip
 
 
 @cache
 def language_model(language: str) -> LanguageModel | None:
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
-    rows = labelled_messages(DEV_DIR, language)
-    if not rows:
-        return None
-    texts = np.array([normalise(r["text"]).lower() for r in rows])
-    labels = np.array([r["label"] == "crisis" for r in rows])
-    out_of_fold = np.zeros(len(rows))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
-        vectorizer, model = _fit(texts[train], labels[train])
-        out_of_fold[test] = model.predict_proba(vectorizer.transform(texts[test]))[:, 1]
-    candidates = [
-        t for t in np.arange(0.30, 0.96, 0.01) if (out_of_fold[~labels] >= t).mean() <= MAX_DEV_FALSE_POSITIVES
-    ]
-    vectorizer, model = _fit(texts, labels)
-    return LanguageModel(vectorizer, model, float(min(candidates)) if candidates else 0.95)
+    """The shipped classifier for a language, or None where none was built (rules only)."""
+    path = artefact_path(language)
+    return load_artefact(path) if path.is_file() else None

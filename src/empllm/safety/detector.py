@@ -1,9 +1,10 @@
 """Crisis detection in what a user writes (and in the agent's own contemplation), en + zh.
 
 Rules first (`rules.yaml`): figurative spans ("this movie killed me", 笑死我了) are blanked out,
-then every crisis rule is tried. What they miss goes to a small learned classifier
-(`classifier.py`), which catches far more indirect disclosures. A model check can be added where a capable chat model is
-configured; it can raise an alarm the rules missed, never silence one they raised.
+then every crisis rule is tried. What they miss goes to a small learned classifier (`classifier.py`,
+built ahead of time and shipped), which catches far more indirect disclosures. A model check can be
+added where a capable chat model is configured; it can raise an alarm the rules missed, never
+silence one they raised.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ def load_rules(path: Path | None = None) -> RuleSet:
 @cache
 def default_rules() -> RuleSet:
     return load_rules()
+
+
+def load_detector(languages=("en", "zh")) -> None:
+    """Read the rules and the shipped classifiers now (about 1 s), so that a server fails at start on
+    a broken file and its first request waits for nothing."""
+    from empllm.safety.classifier import language_model
+
+    default_rules()
+    for language in languages:
+        language_model(language)
 
 
 def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:

@@ -21,6 +21,7 @@ from empllm.agent import AgentTurn, EmpatheticAgent
 from empllm.contemplation_text import render_contemplation
 from empllm.errors import EmpLLMError
 from empllm.runtime import Runtime
+from empllm.safety.detector import load_detector
 from empllm.safety.events import SafetyLog
 from empllm.safety.model_check import ModelSafetyCheck
 from empllm.serve.openai_shapes import (
@@ -65,6 +66,7 @@ def _sse(chunk: dict) -> str:
 def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyCheck | None = None) -> FastAPI:
     app = FastAPI(title="EmpLLM", docs_url=None, redoc_url=None)
     safety_log = SafetyLog(config.safety_log, privacy=config.privacy)
+    load_detector()
     page = Path(str(files("empllm.serve").joinpath("static/index.html"))).read_text(encoding="utf-8")
 
     def unauthorized(request: Request) -> JSONResponse | None:
