@@ -7,6 +7,9 @@ labelled data, and were never used to write rules or train. They came one after 
 heldout was looked at many times, heldout2 to heldout4 a few times each while the detector was
 worked on, and heldout5 once, after that work ended. The newest set's figures are the honest ones.
 tests/safety/data/means_heldout/ holds questions about means (and near-misses), measured once.
+heldout6 (100 crisis and 100 benign per language, half the benign ones hard near-misses, a fifth of
+the crisis ones questions about means) was written after the shipped classifier became a frozen
+artefact (acf08b0) and measured once.
 
     python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all|means_heldout]
         [--show] [--out FILE]
@@ -42,8 +45,12 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
     caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     false_pos = benign = 0
+    means = [0, 0]  # questions about means (heldout6 marks them; means_heldout is all of them)
     for row in rows:
         fired = assess_text(row["text"], lang, classifier=classifier).crisis
+        if row.get("means_question") or row.get("category") == "means_question":
+            means[0] += fired
+            means[1] += 1
         if row["label"] == "crisis":
             for key, table in ((row["explicitness"], caught), (row["category"], by_category)):
                 table[key][0] += fired
@@ -60,7 +67,8 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
     return {"recall_explicit": recall.get("explicit"), "recall_indirect": recall.get("indirect"),
             "recall_all": round(total[0] / total[1], 3), "crisis_messages": total[1],
             "false_positive_rate": round(false_pos / benign, 3), "benign_messages": benign,
-            "recall_by_category": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_category.items())}}  # fmt: skip
+            "recall_by_category": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_category.items())},
+            "means_questions_caught": f"{means[0]}/{means[1]}"}  # fmt: skip
 
 
 def main() -> None:
