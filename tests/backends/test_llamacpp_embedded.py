@@ -6,6 +6,7 @@ import pytest
 
 from empllm.backends.base import GenerationSettings
 from empllm.backends.registry import create_backend
+from empllm.errors import BackendError
 from empllm.types import Message
 
 pytestmark = pytest.mark.integration
@@ -77,9 +78,8 @@ async def test_grammar_constrains_the_output(llama):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_simulation_grammars_compile(lang):
-    from llama_cpp import LlamaGrammar
-
+def test_simulation_grammars_compile(llama, lang):
+    # parsed by llama.cpp itself (LlamaGrammar.from_string alone parses nothing)
     from empllm.simulate import transcript_style as ts
 
     for grammar in (
@@ -87,7 +87,14 @@ def test_simulation_grammars_compile(lang):
         ts.state_grammar(lang, can_end=True),
         ts.state_grammar(lang, can_end=False),
     ):
-        LlamaGrammar.from_string(grammar, verbose=False)
+        assert llama._grammar(grammar) is not None
+
+
+@pytest.mark.parametrize("broken", ['root ::= "yes', "root ::= other", 'start ::= "a"'])
+async def test_a_grammar_llama_cpp_cannot_parse_is_a_clear_error(llama, broken):
+    gen = GenerationSettings(max_tokens=4, temperature=0.0, seed=1, grammar=broken)
+    with pytest.raises(BackendError, match="invalid GBNF grammar"):
+        await llama.complete("Answer:", gen)
 
 
 async def test_a_reused_prompt_prefix_gives_the_same_output_whatever_ran_before(llama):

@@ -145,10 +145,8 @@ class LlamaCppBackend:
         if text not in self._grammars:
             from llama_cpp import LlamaGrammar
 
-            try:
-                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
-            except ValueError as exc:
-                raise BackendError(f"{self.spec}: invalid GBNF grammar: {exc}") from None
+            self._check_grammar(text)
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
 
     def _json_grammar(self, schema: str):
@@ -157,10 +155,23 @@ class LlamaCppBackend:
             from llama_cpp import LlamaGrammar
 
             try:
-                self._grammars[key] = LlamaGrammar.from_json_schema(schema, verbose=False)
+                grammar = LlamaGrammar.from_json_schema(schema, verbose=False)
             except (ValueError, RuntimeError) as exc:
                 raise BackendError(f"{self.spec}: cannot turn the JSON schema into a grammar: {exc}") from None
+            self._check_grammar(grammar._grammar)
+            self._grammars[key] = grammar
         return self._grammars[key]
+
+    def _check_grammar(self, text: str) -> None:
+        """Parse a GBNF grammar with llama.cpp itself, once. LlamaGrammar.from_string only stores the
+        text, and a grammar that fails to parse would otherwise reach the sampler as a null pointer."""
+        import llama_cpp
+
+        vocab = self._generator._model.vocab  # the loaded model's vocabulary (no public accessor)
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, text.encode("utf-8"), b"root")
+        if not sampler:
+            raise BackendError(f"{self.spec}: invalid GBNF grammar (llama.cpp could not parse it)")
+        llama_cpp.llama_sampler_free(sampler)
 
     def _prompt_and_stops(self, messages: list[Message], gen: GenerationSettings):
         return render_transcript(messages), transcript_stops(gen.stop)
