@@ -1,3 +1,5 @@
+import random
+
 import pytest
 
 from empllm.bench import mc, stats
@@ -52,10 +54,20 @@ def test_bootstrap_and_paired_intervals():
 
 
 def test_length_controlled_win_rate_removes_a_pure_length_effect():
-    deltas = [float(d) for d in range(-20, 21)]
-    outcomes = [1.0 if d > 0 else 0.0 if d < 0 else 0.5 for d in deltas]  # wins only by being longer
-    assert sum(outcomes) / len(outcomes) == pytest.approx(0.5)
+    # the tuned replies are longer three times out of four and win exactly when longer: the raw win
+    # rate is 0.74, at equal length it is a coin flip (a plain mean of the outcomes fails here)
+    deltas = [float(d) for d in range(-10, 31)]
+    outcomes = [1.0 if d > 0 else 0.0 if d < 0 else 0.5 for d in deltas]
+    assert sum(outcomes) / len(outcomes) == pytest.approx(0.744, abs=0.001)
     assert stats.length_controlled_win_rate(outcomes, deltas) == pytest.approx(0.5, abs=0.05)
+
+
+def test_length_controlled_win_rate_keeps_a_win_that_length_does_not_explain():
+    rng = random.Random(0)
+    deltas = [rng.gauss(15, 10) for _ in range(200)]  # mostly longer, but winning 4 times in 5 regardless
+    outcomes = [1.0 if rng.random() < 0.8 else 0.0 for _ in deltas]
+    raw = sum(outcomes) / len(outcomes)
+    assert stats.length_controlled_win_rate(outcomes, deltas) == pytest.approx(raw, abs=0.03)
     always = [1.0] * 20 + [0.0] * 4
     assert stats.length_controlled_win_rate(always, [0.0] * 24) == pytest.approx(20 / 24, abs=0.02)
 
