@@ -55,6 +55,29 @@ def test_gold_responses_score_100_and_a_fixed_letter_scores_near_chance(tmp_path
     assert "<svg" in (tmp_path / "a" / "report.html").read_text()
 
 
+def test_emobench_halves_that_share_qids_never_mix(tmp_path):
+    # EmoBench numbers its English and Chinese halves 1..N each; here they share qids, with the gold
+    # answer at different positions, so an id without the language would cross the halves
+    rows = [{"qid": q, "language": lang, "scenario": f"{lang} scenario {q}", "subject": "Sam" if lang == "en" else "小林",
+             "choices": ["a", "b", "c", "d"], "label": (q + (0 if lang == "en" else 2)) % 4}
+            for lang in ("en", "zh") for q in (1, 2, 3)]  # fmt: skip
+    data = write_responses(tmp_path / "ea.jsonl", rows)
+    gold = write_responses(tmp_path / "gold.jsonl",
+                           [{"id": f"emobench_ea-{r['language']}-{r['qid']}", "response": "ABCD"[r["label"]]}
+                            for r in rows])  # fmt: skip
+    args = ("--responses", str(gold), "--tasks", "emobench_ea", "--data", str(data), "--out", str(tmp_path / "e"))
+    for _ in range(2):  # the second run resumes from the first run's samples
+        out = bench(*args, tmp_path=tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert json.loads((tmp_path / "e" / "results.json").read_text())["tasks"]["emobench_ea"]["score"] == 100.0
+    samples = [json.loads(line) for line in (tmp_path / "e" / "samples.jsonl").read_text().splitlines()]
+    assert sorted(s["id"] for s in samples) == sorted(f"emobench_ea-{r['language']}-{r['qid']}" for r in rows)
+    write_responses(tmp_path / "twice.jsonl", rows + rows[:1])
+    out = bench("--responses", str(gold), "--tasks", "emobench_ea", "--data", str(tmp_path / "twice.jsonl"),
+                "--out", str(tmp_path / "t"), tmp_path=tmp_path)  # fmt: skip
+    assert out.returncode != 0 and "two records give the item id emobench_ea-en-1" in out.stderr
+
+
 def test_recorded_intensity_and_judged_replies(tmp_path):
     units = load_units(["intensity", "respond_gen"], "en", data=None, limit=3)
     rows = []

@@ -124,10 +124,10 @@ def load_emobench_eu(path: Path) -> list[ChoiceItem]:
             choices = [str(c) for c in _field(row, f"{part}_choices", where)]
             gold = _gold(_field(row, f"{part}_label", where), choices, where)
             question = QUESTIONS[part][lang].format(s=subject)
-            parts.append(ChoiceItem(f"emobench_eu-{qid}-{part}", lang, scenario, question, choices, gold))
-        items.append(ChoiceItem(f"emobench_eu-{qid}", lang, scenario, parts[0].question, parts[0].options,
+            parts.append(ChoiceItem(f"emobench_eu-{lang}-{qid}-{part}", lang, scenario, question, choices, gold))
+        items.append(ChoiceItem(f"emobench_eu-{lang}-{qid}", lang, scenario, parts[0].question, parts[0].options,
                                 parts[0].gold, parts))  # fmt: skip
-    return items
+    return _unique_ids(items, path)
 
 
 def load_emobench_ea(path: Path) -> list[ChoiceItem]:
@@ -137,6 +137,18 @@ def load_emobench_ea(path: Path) -> list[ChoiceItem]:
         lang, subject = _language(row), str(_field(row, "subject", where))
         choices = [str(c) for c in _field(row, "choices", where)]
         gold = _gold(_field(row, "label", where), choices, where)
-        items.append(ChoiceItem(f"emobench_ea-{_field(row, 'qid', where)}", lang, str(_field(row, "scenario", where)),
-                                QUESTIONS["action"][lang].format(s=subject), choices, gold))  # fmt: skip
+        items.append(ChoiceItem(f"emobench_ea-{lang}-{_field(row, 'qid', where)}", lang,
+                                str(_field(row, "scenario", where)), QUESTIONS["action"][lang].format(s=subject),
+                                choices, gold))  # fmt: skip
+    return _unique_ids(items, path)
+
+
+def _unique_ids(items: list[ChoiceItem], path: Path) -> list[ChoiceItem]:
+    """EmoBench numbers its English and Chinese halves 1..N each, so an id carries the language;
+    two records that still share one would mix up recorded responses and resume."""
+    seen = set()
+    for item in items:
+        if item.id in seen:
+            raise EmpLLMError(f"EmoBench file {path}: two records give the item id {item.id} (same qid and language)")
+        seen.add(item.id)
     return items
