@@ -1,4 +1,6 @@
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +119,28 @@ async def test_disk_cache_serves_second_call_without_backend(tmp_path):
     assert scores == [-2.0, -3.0] and await rt2.loglikelihood("ctx", [" a", " bb"]) == scores
     assert backend2.calls == 3
     await rt2.aclose()
+
+
+async def test_the_disk_cache_stores_json_and_never_unpickles(tmp_path):
+    import pickle
+    import sqlite3
+
+    cache = CompletionCache(tmp_path / "c")
+    cache.set("k", {"text": "hi", "scores": [-1.25, 0.5]})
+    cache.close()
+    db = sqlite3.connect(tmp_path / "c" / CompletionCache.FILE)
+    assert json.loads(db.execute("SELECT value FROM entries WHERE key = 'k'").fetchone()[0])["scores"] == [-1.25, 0.5]
+
+    class Planted:
+        def __reduce__(self):
+            return (Path(tmp_path / "pwned").write_text, ("ran",))
+
+    with db:
+        db.execute("INSERT OR REPLACE INTO entries VALUES ('evil', ?)", (pickle.dumps(Planted()),))
+    db.close()
+    cache = CompletionCache(tmp_path / "c")
+    assert cache.get("evil") is None and not (tmp_path / "pwned").exists()  # a miss, nothing run
+    assert cache.get("k") == {"text": "hi", "scores": [-1.25, 0.5]}
 
 
 async def test_streaming_is_cached_whole(tmp_path):

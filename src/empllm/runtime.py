@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,13 +47,24 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 class CompletionCache:
-    """Completions on disk, keyed on what determines them. Keys never include API keys."""
+    """Completions on disk, keyed on what determines them. Keys never include API keys.
+
+    One SQLite file of JSON text: nothing read back is ever unpickled, so a planted or foreign file
+    in the cache folder can at worst be a cache miss (diskcache, used before, unpickled its values)."""
+
+    FILE = "completions-v1.sqlite3"
 
     def __init__(self, directory: Path):
-        import diskcache
+        import sqlite3
 
         self.directory = directory
-        self._cache = diskcache.Cache(str(directory))
+        directory.mkdir(parents=True, exist_ok=True)
+        # one connection shared by the event loop and backend threads, serialised by a lock
+        self._db = sqlite3.connect(directory / self.FILE, timeout=30, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")  # other processes may read while one writes
+            self._db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     @staticmethod
     def key(payload: dict) -> str:
@@ -60,13 +72,24 @@ class CompletionCache:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def get(self, key: str):
-        return self._cache.get(key)
+        with self._lock:
+            row = self._db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError):
+            log.warning("completion cache %s: entry %s is not JSON; treated as a miss", self.directory, key[:12])
+            return None
 
     def set(self, key: str, value) -> None:
-        self._cache.set(key, value)
+        text = json.dumps(value, ensure_ascii=False)
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", (key, text))
 
     def close(self) -> None:
-        self._cache.close()
+        with self._lock:
+            self._db.close()
 
 
 class Runtime:
