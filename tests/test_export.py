@@ -69,6 +69,20 @@ def test_openai_jsonl_round_trip(curated, tmp_path, mode):
     assert "reflection_of_feelings" in card and "Split by persona" in card
 
 
+@pytest.mark.parametrize("fmt", ["openai", "hf"])
+def test_the_card_front_matter_lets_the_hub_load_the_export(curated, tmp_path, fmt):
+    import yaml
+    from datasets import load_dataset
+
+    folder, _ = curated
+    export_dataset(folder, tmp_path / "out", fmt=fmt, mode="think", validation=0.3)
+    card = (tmp_path / "out" / "README.md").read_text()
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["license"] == "apache-2.0" and meta["language"] == ["en", "zh"] and meta["task_categories"]
+    ds = load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "hf-cache"))  # as the Hub reads the card
+    assert set(ds) == {"train", "validation"} and len(ds["train"]) + len(ds["validation"]) == 10
+
+
 def test_hf_datasets_round_trip(curated, tmp_path):
     from datasets import load_from_disk
 

@@ -182,3 +182,17 @@ def report_command(
     from empllm.bench.report import write_report
 
     sys.stderr.write(f"wrote {write_report(run, compare_with=compare_with)}\n")
+
+
+@bench_app.command("export")
+def export_command(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="hf: parquet per sub-task and language, with a card.")],
+    out: Annotated[Path, typer.Argument(help="The folder to write (replaced whole).")],
+) -> None:
+    """Write EmpTest for other tools: `hf` gives a folder `datasets.load_dataset(DIR, "perceive_en")` reads."""
+    if fmt != "hf":
+        raise EmpLLMError(f"unknown export format {fmt!r}; known: hf")
+    from empllm.bench.dataset_export import export_hf
+
+    counts = export_hf(out)
+    sys.stderr.write(f"wrote {out}: {len(counts)} configs, {sum(counts.values())} items\n")
