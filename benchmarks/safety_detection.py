@@ -9,7 +9,9 @@ worked on, and heldout5 once, after that work ended. The newest set's figures ar
 tests/safety/data/means_heldout/ holds questions about means (and near-misses), measured once.
 heldout6 (100 crisis and 100 benign per language, half the benign ones hard near-misses, a fifth of
 the crisis ones questions about means) was written after the shipped classifier became a frozen
-artefact (acf08b0) and measured once.
+artefact (acf08b0) and measured once. heldout7 (the same design, another writer's session) was
+written while development round 7 was made and measured once after it (986b751), beside the
+detector before that round.
 
     python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all|means_heldout]
         [--show] [--out FILE]
