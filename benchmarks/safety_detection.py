@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +75,22 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
             "means_questions_caught": f"{means[0]}/{means[1]}"}  # fmt: skip
 
 
+def latency(which: str) -> dict:
+    """Milliseconds per message through the shipped detector (loaded first, as the server does at start)."""
+    from empllm.safety.detector import load_detector
+
+    load_detector()
+    times = []
+    for lang in ("en", "zh"):
+        for row in load(which, lang):
+            started = time.perf_counter()
+            assess_text(row["text"], lang)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"messages": len(times), "p50": round(statistics.median(times), 2),
+            "p95": round(times[int(0.95 * (len(times) - 1))], 2), "max": round(times[-1], 2)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"],
@@ -85,7 +103,8 @@ def main() -> None:
               "detector": "rules (src/empllm/safety/rules.yaml) then the classifier (classifier.py)",
               "languages": {lang: measure(load(args.set, lang), lang, args.show) for lang in ("en", "zh")},
               "rules_only": {lang: measure(load(args.set, lang), lang, classifier=False)
-                             for lang in ("en", "zh")}}  # fmt: skip
+                             for lang in ("en", "zh")},
+              "latency_ms": latency(args.set)}  # fmt: skip
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
