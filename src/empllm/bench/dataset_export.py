@@ -15,6 +15,7 @@ from pathlib import Path
 
 from empllm.bench.items import CANARY, IntensityItem, MCItem, RespondGenItem, load_item_file
 from empllm.bench.tasks import MC_TASKS, items_dir
+from empllm.errors import EmpLLMError
 from empllm.hub_card import front_matter
 
 SCHEMAS = {**{task: MCItem for task in MC_TASKS}, "intensity": IntensityItem, "respond_gen": RespondGenItem}
@@ -23,8 +24,11 @@ TASK_CATEGORIES = ["multiple-choice", "text-classification", "text-generation"]
 
 def export_hf(out_dir: Path, languages: tuple[str, ...] = ("en", "zh")) -> dict[str, int]:
     """Writes the parquet files and the card; returns items per config."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise EmpLLMError("empllm bench export hf needs pyarrow (pip install 'empllm[train]')") from None
 
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
