@@ -45,6 +45,11 @@ def load(which: str, lang: str) -> list[dict]:
     return [row for name in sets for row in labelled_messages(HELDOUT_DIR / name, lang)]
 
 
+def is_means_question(row: dict) -> bool:
+    """heldout6 and later mark questions about means; in means_heldout the category says so."""
+    return bool(row.get("means_question")) or row.get("category") == "means_question"
+
+
 def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = True) -> dict:
     caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -52,7 +57,7 @@ def measure(rows: list[dict], lang: str, show: bool = False, classifier: bool = 
     means = [0, 0]  # questions about means (heldout6 marks them; means_heldout is all of them)
     for row in rows:
         fired = assess_text(row["text"], lang, classifier=classifier).crisis
-        if row.get("means_question") or row.get("category") == "means_question":
+        if is_means_question(row):
             means[0] += fired
             means[1] += 1
         if row["label"] == "crisis":

@@ -32,8 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from safety_detection import HELDOUT_SETS, load  # noqa: E402
+from safety_detection import HELDOUT_SETS, is_means_question, load  # noqa: E402
 
+from empllm.safety.build_classifier import lowest_threshold  # noqa: E402
 from empllm.safety.classifier import language_model  # noqa: E402
 from empllm.safety.detector import assess_by_rules, assess_text  # noqa: E402
 from empllm.safety.normalise import normalise  # noqa: E402
@@ -106,14 +107,13 @@ def head_and_threshold(x: np.ndarray, y: np.ndarray):
     out_of_fold = np.zeros(len(y))
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
         out_of_fold[test] = fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    ok = [t for t in np.arange(0.30, 0.99, 0.01) if (out_of_fold[~y] >= t).mean() <= 0.05]
-    return fit(x, y), round(float(min(ok)), 2) if ok else 0.99
+    return fit(x, y), lowest_threshold(out_of_fold[~y], stop=0.99, fallback=0.99)
 
 
 def figures(fired: np.ndarray, rows: list[dict]) -> dict:
     kind = np.array([r.get("explicitness") for r in rows])
     crisis = np.array([r["label"] == "crisis" for r in rows])
-    means = np.array([bool(r.get("means_question")) or r.get("category") == "means_question" for r in rows])
+    means = np.array([is_means_question(r) for r in rows])
     out = {"recall_explicit": fired[crisis & (kind == "explicit")].mean(),
            "recall_indirect": fired[crisis & (kind == "indirect")].mean(),
            "false_positive_rate": fired[~crisis].mean()}  # fmt: skip

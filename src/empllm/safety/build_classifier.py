@@ -53,9 +53,15 @@ def _threshold(texts, labels) -> float:
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
         vectorizer, model = _fit(texts[train], labels[train])
         out_of_fold[test] = model.predict_proba(vectorizer.transform(texts[test]))[:, 1]
-    benign_scores = out_of_fold[~labels]
-    candidates = [t for t in np.arange(0.30, 0.96, 0.01) if (benign_scores >= t).mean() <= MAX_DEV_FALSE_POSITIVES]
-    return round(float(min(candidates)), 2) if candidates else 0.95
+    return lowest_threshold(out_of_fold[~labels])
+
+
+def lowest_threshold(benign_scores, *, stop: float = 0.96, fallback: float = 0.95) -> float:
+    """The lowest of 0.30, 0.31, ... (below `stop`) that flags at most 5% of the benign scores."""
+    import numpy as np
+
+    candidates = [t for t in np.arange(0.30, stop, 0.01) if (benign_scores >= t).mean() <= MAX_DEV_FALSE_POSITIVES]
+    return round(float(min(candidates)), 2) if candidates else fallback
 
 
 def build(language: str, out_dir: Path = MODEL_DIR) -> Path:
