@@ -17,7 +17,7 @@ def item(options=("calm", "hurt and overlooked", "bored", "proud"), gold=1, lang
 def test_acc_takes_the_best_total_and_acc_norm_the_best_per_byte():
     it = item()
     # "hurt and overlooked" (19 bytes) has the lower total but the best per-byte log-likelihood
-    decision = mc.decide(it, [-4.0, -9.5, -6.0, -5.0])
+    decision = mc.decide(it.options, it.gold, [-4.0, -9.5, -6.0, -5.0])
     assert decision["pred"] == 0 and decision["acc"] == 0.0
     assert decision["pred_norm"] == 1 and decision["acc_norm"] == 1.0
 
@@ -51,6 +51,17 @@ def test_bootstrap_and_paired_intervals():
     same = stats.paired_bootstrap(a, dict(a))
     assert same["delta"] == 0.0 and not same["significant"]
     assert stats.chance_normalized(62.5, 25, 100) == pytest.approx(50.0)
+
+
+def test_the_paired_interval_uses_the_pairing():
+    # item scores that vary a lot between items, and b one point higher on 6 of 60: resampling the
+    # items keeps each pair together, so the interval is tight; resampling a and b apart would give
+    # an interval of about +-0.18 that includes zero
+    a = {str(i): float(i % 2) for i in range(60)}
+    b = dict(a) | {str(i): 1.0 for i in range(0, 12, 2)}
+    paired = stats.paired_bootstrap(a, b)
+    assert paired["delta"] == pytest.approx(0.1) and paired["significant"]
+    assert 0.0 < paired["interval"][0] and paired["interval"][1] < 0.2
 
 
 def test_length_controlled_win_rate_removes_a_pure_length_effect():
@@ -91,6 +102,6 @@ def test_acc_mi_removes_the_options_prior():
     it = item(options=("calm", "hurt and overlooked", "bored", "proud"), gold=1)
     conditional = [-4.0, -9.5, -6.0, -5.0]  # the generic short option wins on the raw total
     prior = [-3.0, -14.0, -5.5, -4.5]  # ... because it is likely anyway; the situation lifts option 1 most
-    decision = mc.decide(it, conditional, prior)
+    decision = mc.decide(it.options, it.gold, conditional, prior)
     assert decision["pred"] == 0 and decision["pred_mi"] == 1 and decision["acc_mi"] == 1.0
-    assert "acc_mi" not in mc.decide(it, conditional)
+    assert "acc_mi" not in mc.decide(it.options, it.gold, conditional)
