@@ -46,14 +46,15 @@ def mc_context(item: MCItem, fmt: str, order: list[int], *, ask_letter: bool = F
 NULL_CONTEXT = {"en": "Answer:", "zh": "答案："}  # the cue alone: the options' prior
 
 
-def decide(item: MCItem, loglikelihoods: list[float], priors: list[float] | None = None) -> dict:
-    per_byte = [ll / max(1, len(opt.encode("utf-8"))) for ll, opt in zip(loglikelihoods, item.options, strict=True)]
+def decide(options: list[str], gold: int, loglikelihoods: list[float], priors: list[float] | None = None) -> dict:
+    """The picks and scores from the options' log-likelihoods (and priors, for acc_mi). Also inlined
+    into the lm-eval export's utils.py, so both harnesses decide alike."""
+    per_byte = [ll / max(1, len(opt.encode("utf-8"))) for ll, opt in zip(loglikelihoods, options, strict=True)]
     pred, pred_norm = _argmax(loglikelihoods), _argmax(per_byte)
-    decision = {"pred": pred, "pred_norm": pred_norm, "acc": float(pred == item.gold),
-                "acc_norm": float(pred_norm == item.gold)}  # fmt: skip
+    decision = {"pred": pred, "pred_norm": pred_norm, "acc": float(pred == gold), "acc_norm": float(pred_norm == gold)}
     if priors is not None:
         pred_mi = _argmax([ll - p for ll, p in zip(loglikelihoods, priors, strict=True)])
-        decision.update(pred_mi=pred_mi, acc_mi=float(pred_mi == item.gold))
+        decision.update(pred_mi=pred_mi, acc_mi=float(pred_mi == gold))
     return decision
 
 
@@ -80,7 +81,7 @@ async def score_by_loglikelihood(
     return {"method": "loglikelihood", "format": fmt, "prompt": contexts[0], "options": item.options,
             "loglikelihoods": [round(x, 5) for x in totals],
             "prior_loglikelihoods": None if priors is None else [round(x, 5) for x in priors],
-            "gold": item.gold, **decide(item, totals, priors)}  # fmt: skip
+            "gold": item.gold, **decide(item.options, item.gold, totals, priors)}  # fmt: skip
 
 
 _LETTER = re.compile(r"(?<![A-Za-z])([A-F])(?![A-Za-z])")

@@ -47,7 +47,7 @@ async def score_mc(runtime: Runtime | None, item, *, method: str, fmt: str, perm
     return {**record, "score": record["acc"], "chance": chance}
 
 
-def _rating_suffix(emotion: str, language: str) -> str:
+def rating_suffix(emotion: str, language: str) -> str:
     return f"\n{emotion}{':' if language == 'en' else '：'}"
 
 
@@ -59,7 +59,7 @@ async def score_rating(runtime: Runtime | None, item: RatingItem, *, method: str
         ratings, dists = [], []
         for emotion in item.emotions:
             options = [mc.continuation(str(r), item.language) for r in intensity.RATINGS]
-            lps = await runtime.loglikelihood(item.prompt + _rating_suffix(emotion, item.language), options)
+            lps = await runtime.loglikelihood(item.prompt + rating_suffix(emotion, item.language), options)
             dists.append([round(x, 4) for x in lps])
             ratings.append(round(intensity.expected_rating(lps), 3))
         score = intensity.item_score(ratings, item.reference)
