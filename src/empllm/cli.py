@@ -311,18 +311,24 @@ def curate(
     dedup_threshold: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="MinHash Jaccard for whole sessions.")
     ] = 0.8,
+    steps: Annotated[
+        str | None,
+        typer.Option(help="Curation steps in order, comma-separated (default: rules,grounding,safety,dedup)."),
+    ] = None,
     no_safety: Annotated[bool, typer.Option("--no-safety", help="Skip the reply-safety filter.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Judge calls in flight.")] = 4,
     base_url: BaseUrlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Keep the sessions worth training on; every drop is recorded with its reason. Resumable."""
-    from empllm.curate.pipeline import CurateConfig, run_curation
+    from empllm.curate.pipeline import DEFAULT_STEPS, CurateConfig, run_curation
     from empllm.runtime import build_runtime
 
     state.quiet = state.quiet or quiet
+    chosen = [name.strip() for name in steps.split(",") if name.strip()] if steps else list(DEFAULT_STEPS)
+    chosen = [name for name in chosen if not (no_safety and name == "safety")]
     config = CurateConfig(min_replies=min_replies, max_replies=max_replies, dedup_threshold=dedup_threshold,
-                          safety=not no_safety, judge=judge)  # fmt: skip
+                          steps=chosen, judge=judge)  # fmt: skip
 
     async def run():
         runtime = build_runtime(judge, _settings(base_url=base_url), base_url=base_url) if judge else None
@@ -337,7 +343,7 @@ def curate(
         return
     table = Table("", "sessions", title=f"curate {source} -> {out}")
     table.add_row("in", str(summary.total))
-    for name in ("rules", "grounding", "safety", "dedup", "judge"):
+    for name in summary.steps:
         table.add_row(f"dropped by {name}", str(summary.dropped_by.get(name, 0)))
     table.add_row("[bold]kept[/bold]", f"[bold]{summary.kept}[/bold]")
     Console(stderr=True).print(table)

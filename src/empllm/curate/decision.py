@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 
 class Issue(BaseModel):
-    filter: str  # rules | dedup | judge | safety
+    filter: str  # the step that found it: rules | grounding | safety | dedup | judge | a plug-in step
     code: str  # e.g. ai_disclaimer, near_duplicate_session, risk_not_addressed
     detail: str = ""
     turn: int | None = None  # index into session.turns, where it applies

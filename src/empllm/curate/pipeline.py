@@ -1,6 +1,7 @@
-"""`empllm curate IN OUT`: rules -> grounding -> safety -> near-duplicates (in input order), then the optional
-judge (concurrently) -> OUT/sessions.jsonl (kept), OUT/decisions.jsonl (every session, with its
-reasons), OUT/curate.json (config, input hash, funnel). Resumable; never touches its input.
+"""`empllm curate IN OUT`: the configured steps (curate/steps.py; by default rules -> grounding ->
+safety -> near-duplicates) on every session in input order, then the optional judge (concurrently)
+-> OUT/sessions.jsonl (kept), OUT/decisions.jsonl (every session, with its reasons), OUT/curate.json
+(config, input hash, funnel). Resumable; never touches its input.
 """
 
 from __future__ import annotations
@@ -17,18 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from empllm import __version__
 from empllm.curate.decision import Decision, Issue
-from empllm.curate.dedup import NearDuplicateFilter
-from empllm.curate.grounding import check_grounding
 from empllm.curate.judge import SessionJudge
-from empllm.curate.reply_safety import check_reply_safety
-from empllm.curate.rules import RuleLimits, check_rules
+from empllm.curate.steps import JUDGE, build_steps
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
 from empllm.runtime import Runtime
 from empllm.session_view import load_sessions, session_files
 from empllm.types import RiskLevel, Session
 
-STAGE_A = ("rules", "grounding", "safety", "dedup")  # cheap, in order; the judge runs after
+DEFAULT_STEPS = ["rules", "grounding", "safety", "dedup"]  # cheap, in order; the judge runs after
 
 
 class CurateConfig(BaseModel):
@@ -40,9 +38,12 @@ class CurateConfig(BaseModel):
     max_reply_chars: int = Field(default=800, ge=10)
     dedup_threshold: float = Field(default=0.8, gt=0, le=1)
     reply_dedup_threshold: float = Field(default=0.9, gt=0, le=1)
-    grounding: bool = True
-    safety: bool = True
+    steps: list[str] = Field(default_factory=lambda: list(DEFAULT_STEPS))
     judge: str | None = None
+
+    def funnel_order(self) -> list[str]:
+        """The steps as they run; the name of each is the `filter` of the issues it finds."""
+        return [*self.steps, *([JUDGE] if self.judge else [])]
 
 
 @dataclass
@@ -52,6 +53,7 @@ class CurateSummary:
     dropped_by: Counter = field(default_factory=Counter)  # the first filter that dropped a session
     codes: Counter = field(default_factory=Counter)  # every issue code found
     already_done: int = 0
+    steps: list[str] = field(default_factory=list)  # in the order they ran: the funnel's rows
 
 
 def _input_hash(paths: list[Path]) -> str:
@@ -74,9 +76,8 @@ def _persona_risks(in_path: Path) -> dict[str, RiskLevel]:
         return {}
 
 
-def _first_filter(issues: list[Issue]) -> str | None:
-    order = [*STAGE_A, "judge"]
-    return min((i.filter for i in issues), key=order.index, default=None)
+def _first_filter(issues: list[Issue], order: list[str]) -> str | None:
+    return min((i.filter for i in issues), key=lambda f: order.index(f) if f in order else len(order), default=None)
 
 
 async def run_curation(
@@ -104,10 +105,9 @@ async def run_curation(
         d["id"]: Decision.model_validate(d) for d in (read_jsonl(decisions_path) if decisions_path.is_file() else [])
     }
     kept_ids = {r["id"] for r in (read_jsonl(kept_path) if kept_path.is_file() else [])}
-    summary = CurateSummary(total=len(sessions), already_done=len(decided))
-    risks = _persona_risks(in_path)
-    limits = RuleLimits(config.min_replies, config.max_replies, config.min_reply_chars, config.max_reply_chars)
-    dedup = NearDuplicateFilter(config.dedup_threshold, config.reply_dedup_threshold)
+    summary = CurateSummary(total=len(sessions), already_done=len(decided), steps=config.funnel_order())
+    steps = build_steps(config, _persona_risks(in_path))
+    order = config.funnel_order()
     judge = SessionJudge(judge_runtime) if judge_runtime is not None else None
 
     with JsonlAppender(decisions_path) as decisions_out, JsonlAppender(kept_path) as kept_out:
@@ -118,33 +118,30 @@ async def run_curation(
             if decision.kept:
                 kept_out.write(session.model_dump(mode="json"))
                 kept_ids.add(session.id)
-            _count(summary, decision)
+            _count(summary, decision, order)
             if on_progress:
                 on_progress(summary)
 
         pending: list[Session] = []
-        for session in sessions:  # stage A, in input order (dedup keeps the first of near-duplicates)
+        for session in sessions:  # the steps, in input order (dedup keeps the first of near-duplicates)
             if session.id in decided:
                 done = decided[session.id]
-                if not any(i.filter in STAGE_A for i in done.issues):
-                    dedup.remember(session)
+                if not any(i.filter != JUDGE for i in done.issues):
+                    for step in steps:
+                        step.remember(session)
                 if done.kept and session.id not in kept_ids:  # killed between the two writes
                     kept_out.write(session.model_dump(mode="json"))
                     kept_ids.add(session.id)
-                _count(summary, done)
+                _count(summary, done, order)
                 continue
-            issues = check_rules(session, limits)
-            if config.grounding:
-                issues += check_grounding(session)
-            if config.safety:
-                issues += check_reply_safety(session, risks.get(session.persona_id))
-            issues += dedup.check(session)
+            issues = [issue for step in steps for issue in step.check(session)]
             if issues or judge is None:
                 record(session, issues)
             else:
                 pending.append(session)
             if not issues:
-                dedup.remember(session)
+                for step in steps:
+                    step.remember(session)
 
         gate = asyncio.Semaphore(concurrency)
 
@@ -156,17 +153,17 @@ async def run_curation(
         await asyncio.gather(*(judged(s) for s in pending))
 
     meta.update(
-        summary={"total": summary.total, "kept": summary.kept, "dropped_by": dict(summary.dropped_by),
-                 "codes": dict(summary.codes)},
+        summary={"total": summary.total, "kept": summary.kept, "steps": summary.steps,
+                 "dropped_by": dict(summary.dropped_by), "codes": dict(summary.codes)},
         empllm_version=__version__, updated=datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
     meta_file.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return summary
 
 
-def _count(summary: CurateSummary, decision: Decision) -> None:
+def _count(summary: CurateSummary, decision: Decision, order: list[str]) -> None:
     if decision.kept:
         summary.kept += 1
     else:
-        summary.dropped_by[_first_filter(decision.issues)] += 1
+        summary.dropped_by[_first_filter(decision.issues, order)] += 1
     summary.codes.update({i.code for i in decision.issues})  # once per session
