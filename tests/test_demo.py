@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from empllm.demo.config import PRESETS, demo_config
+from empllm.demo.examples import example_messages
 from empllm.demo.pipeline import _training_data
 from empllm.demo.report import render_demo_report
 from empllm.demo.results import COMPARISONS, verdict
@@ -55,6 +56,18 @@ def test_nothing_to_train_on_is_a_clear_error(tmp_path):
     counts = _training_data(demo_config(True, seed_data=True), tmp_path)
     assert counts["splits"]["train"]["simulated"] == 0 and counts["splits"]["train"]["seed"] > 0
     assert (tmp_path / "data" / "think" / "train.jsonl").is_file()
+
+
+def test_one_language_runs_alone(tmp_path):
+    (tmp_path / "curate" / "zh").mkdir(parents=True)  # no English folder: a zh-only run never reads one
+    (tmp_path / "curate" / "zh" / "sessions.jsonl").write_text("")
+    config = demo_config(True, seed_data=True, languages=["zh"])
+    assert config.bench_language == "zh" and demo_config(True).bench_language == "all"
+    assert _training_data(config, tmp_path)["splits"]["train"]["seed"] > 0
+    assert {lang for lang, _ in example_messages(1, config.languages)} == {"zh"}
+    done = subprocess.run([EMPLLM, "demo", "--out", str(tmp_path / "d"), "--languages", "en,fr"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode != 0 and done.stderr.strip().count("\n") == 0 and "languages" in done.stderr
 
 
 def _emptest(significant: bool, delta: float = 6.0) -> dict:

@@ -47,6 +47,7 @@ def demo_command(
     bench_backend: Annotated[
         str | None, typer.Option(help="llamacpp (default for a GGUF base; adapters converted) or hf.")
     ] = None,
+    languages: Annotated[str, typer.Option(help="Languages to simulate and measure, comma-separated.")] = "en,zh",
     seed: Annotated[int, typer.Option()] = 0,
     base_url: BaseUrlOpt = None,
     no_cache: NoCacheOpt = False,
@@ -65,7 +66,8 @@ def demo_command(
                              sessions_per_language=sessions, max_turns=max_turns, train_steps=train_steps,
                              batch_size=batch_size, max_length=max_length, bench_limit=bench_limit,
                              calibrate=calibrate, bench_backend=bench_backend,
-                             tasks=parse_task_list(tasks) if tasks else None)  # fmt: skip
+                             tasks=parse_task_list(tasks) if tasks else None,
+                             languages=[x.strip() for x in languages.split(",") if x.strip()])  # fmt: skip
     except ValidationError as exc:
         err = exc.errors()[0]
         raise EmpLLMError(f"{err['loc'][0]}: {err['msg']}") from None

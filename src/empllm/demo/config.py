@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LANGUAGES = ("en", "zh")
 MODES = ("think", "drop")  # the contemplation kept as <think>, or dropped (the ablation)
@@ -26,6 +26,7 @@ class DemoConfig(BaseModel):
     judge: str | None = None  # a chat model for the judged EmpTest tasks (off: closed tasks only)
     seed_data: bool = False  # also train on the hand-written exemplar sessions
     seed: int = 0
+    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     sessions_per_language: int = Field(ge=1)
     max_turns: int = Field(ge=2)
     exemplars: int = Field(ge=0)  # few-shot sessions in each base-model simulation prompt
@@ -37,6 +38,17 @@ class DemoConfig(BaseModel):
     tasks: list[str] = Field(min_length=1)  # the EmpTest sub-tasks measured (closed: scored by log-likelihood)
     examples_per_language: int = Field(ge=0)
     example_max_tokens: int = Field(ge=8)
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a language is named twice")
+        return value
+
+    @property
+    def bench_language(self) -> str:
+        return self.languages[0] if len(self.languages) == 1 else "all"
 
     @property
     def bench_tasks(self) -> list[str]:

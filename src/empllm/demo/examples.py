@@ -23,15 +23,17 @@ EXAMPLE_MESSAGES = {
 }
 
 
-def example_messages(per_language: int) -> list[tuple[str, str]]:
-    return [(lang, text) for lang, texts in EXAMPLE_MESSAGES.items() for text in texts[:per_language]]
+def example_messages(per_language: int, languages=("en", "zh")) -> list[tuple[str, str]]:
+    return [(lang, text) for lang, texts in EXAMPLE_MESSAGES.items() if lang in languages
+            for text in texts[:per_language]]  # fmt: skip
 
 
-async def example_replies(runtime: Runtime, per_language: int, max_tokens: int, seed: int) -> list[dict]:
+async def example_replies(runtime: Runtime, per_language: int, max_tokens: int, seed: int,
+                          languages=("en", "zh")) -> list[dict]:  # fmt: skip
     """One model's replies to the example messages, in example_messages() order."""
     gen = GenerationSettings(max_tokens=max_tokens, temperature=0.7, top_p=0.95, seed=seed)
     replies = []
-    for _, text in example_messages(per_language):
+    for _, text in example_messages(per_language, languages):
         done = await runtime.chat([{"role": "user", "content": text}], gen)
         notes, reply = split_think(done.text)
         replies.append({"reply": reply, "contemplation": notes, "finish_reason": done.finish_reason})

@@ -17,7 +17,7 @@ from empllm.bench.cli import BenchProgress
 from empllm.bench.contamination import find_in_files
 from empllm.bench.run import BenchConfig, run_bench
 from empllm.curate.pipeline import CurateConfig, run_curation
-from empllm.demo.config import LANGUAGES, MODES, DemoConfig
+from empllm.demo.config import MODES, DemoConfig
 from empllm.demo.examples import example_replies
 from empllm.demo.report import write_results
 from empllm.demo.results import build_results
@@ -81,7 +81,7 @@ async def _curate(src: Path, out: Path) -> dict:
 def _training_data(config: DemoConfig, out_dir: Path) -> dict:
     data = out_dir / "data"
     data.mkdir(parents=True, exist_ok=True)
-    sessions = [s for lang in LANGUAGES for s in load_sessions(out_dir / "curate" / lang / "sessions.jsonl")]
+    sessions = [s for lang in config.languages for s in load_sessions(out_dir / "curate" / lang / "sessions.jsonl")]
     if config.seed_data:
         sessions += seed_sessions()
     if not sessions:
@@ -111,14 +111,14 @@ def _train(config: DemoConfig, mode: str, out_dir: Path, settings: Settings, qui
 
 async def _bench(config: DemoConfig, spec: str, out: Path, settings: Settings, quiet: bool) -> dict:
     """EmpTest, then the example replies, on one loaded model."""
-    bc = BenchConfig(model=spec, tasks=config.bench_tasks, judge=config.judge,
+    bc = BenchConfig(model=spec, tasks=config.bench_tasks, judge=config.judge, language=config.bench_language,
                      limit=config.bench_limit or None, calibrate=config.calibrate, seed=config.seed)  # fmt: skip
     runtime = build_runtime(spec, settings)
     try:
         with BenchProgress(enabled=not quiet) as progress:
             results = await run_bench(bc, out, settings=settings, progress=progress, runtimes={spec: runtime})
         examples = await example_replies(runtime, config.examples_per_language, config.example_max_tokens,
-                                         config.seed)  # fmt: skip
+                                         config.seed, config.languages)  # fmt: skip
     finally:
         await runtime.aclose()
     return {"model": spec, "tasks": len(results["tasks"]), "skipped": results["skipped"], "examples": examples}
@@ -128,11 +128,11 @@ async def run_demo(config: DemoConfig, out_dir: Path, *, settings: Settings, qui
     out_dir = out_dir.resolve()
     check_run_file(out_dir, config.model_dump(), config.hash(), {"job": "empllm demo"})
     log = StageLog(out_dir, quiet=quiet)
-    for lang in LANGUAGES:
+    for lang in config.languages:
         await log.run(f"simulate.{lang}", f"simulating {config.sessions_per_language} {lang} sessions with "
                       f"{config.model}", lambda lang=lang: _simulate(config, lang, out_dir / "simulate" / lang,
                                                                       settings, quiet))  # fmt: skip
-    for lang in LANGUAGES:
+    for lang in config.languages:
         await log.run(f"curate.{lang}", f"curating the {lang} sessions",
                       lambda lang=lang: _curate(out_dir / "simulate" / lang, out_dir / "curate" / lang))  # fmt: skip
 

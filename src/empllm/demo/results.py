@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from empllm.bench.compare import compare_runs, load_run
-from empllm.demo.config import LANGUAGES, MODES, DemoConfig
+from empllm.demo.config import MODES, DemoConfig
 from empllm.demo.examples import example_messages
 
 COMPARISONS = {  # name: (run A, run B, what B - A tests)
@@ -113,7 +113,7 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
                 "dropped_by": stages[f"curate.{lang}"]["dropped_by"],
                 "codes": stages[f"curate.{lang}"]["codes"],
             }
-            for lang in LANGUAGES
+            for lang in config.languages
         },  # fmt: skip
         "training_data": {"splits": stages["data"]["splits"], "seed_data": stages["data"]["seed_data"]},
         "training": {mode: stages[f"train.{mode}"] for mode in MODES},
@@ -125,7 +125,7 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
                 "message": text,
                 "replies": {name: stages[f"bench.{name}"]["examples"][i] for name in specs},
             }
-            for i, (lang, text) in enumerate(example_messages(config.examples_per_language))
+            for i, (lang, text) in enumerate(example_messages(config.examples_per_language, config.languages))
         ],  # fmt: skip
         "stage_wall_s": {name: s["wall_s"] for name, s in stages.items()},
     }
