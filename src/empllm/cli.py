@@ -16,7 +16,7 @@ from empllm import __version__
 from empllm.backends.base import GenerationSettings
 from empllm.cli_common import AgentStyleOpt, BaseUrlOpt, ModelOpt, NoCacheOpt, QuietOpt, checked_style, state
 from empllm.cli_common import settings_from_flags as _settings
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, flag_error
 
 app = typer.Typer(
     name="empllm",
@@ -255,8 +255,7 @@ def simulate(
             checks=checks, attempts=attempts, openers=openers,
         )  # fmt: skip
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise EmpLLMError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+        raise flag_error(exc) from None
     shard_pair = _parse_shard(shard)
     progress = SimulationProgress(enabled=not state.quiet)
     try:

@@ -29,3 +29,16 @@ class BackendError(EmpLLMError):
         self.retryable = retryable
         self.status = status  # the HTTP status, when a server answered
         self.detail = detail  # the server's whole error message (the message above keeps its first line)
+
+
+def first_problem(exc) -> tuple[str, str]:
+    """(dotted field path, message) of a pydantic ValidationError's first problem: every place that
+    turns a validation error into one line starts from this."""
+    err = exc.errors()[0]
+    return ".".join(str(part) for part in err["loc"]), err["msg"]
+
+
+def flag_error(exc) -> EmpLLMError:
+    """A config built from command-line flags failed validation: name the flag, as the user typed it."""
+    field, message = first_problem(exc)
+    return EmpLLMError(f"--{field.split('.')[0].replace('_', '-')}: {message}")

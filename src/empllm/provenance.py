@@ -3,6 +3,7 @@ the same folder is the same job, so resuming never mixes two configurations."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from datetime import UTC, datetime
@@ -12,6 +13,12 @@ from empllm import __version__
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import write_text_atomic
 from empllm.prompts import PROMPTS_VERSION
+
+
+def stable_hash(data, *, ensure_ascii: bool = True) -> str:
+    """16 hex digits of sha256 over JSON with sorted keys: the config hash every job records, so a
+    rerun with the same settings resumes and any other is refused."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=ensure_ascii).encode()).hexdigest()[:16]
 
 
 def git_revision() -> str | None:

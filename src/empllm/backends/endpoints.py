@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from empllm.errors import SpecError
+from empllm.errors import SpecError, first_problem
 
 _INLINE = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -69,9 +69,8 @@ def load_models_file(path: Path) -> ModelsFile:
     try:
         return ModelsFile.model_validate(data or {})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise EmpLLMError(f"models file {path}: {where}: {err['msg']}") from None
+        where, message = first_problem(exc)
+        raise EmpLLMError(f"models file {path}: {where}: {message}") from None
 
 
 def resolve_endpoint(target: str, models_file: Path | None, default_url: str | None) -> tuple[str, Endpoint]:

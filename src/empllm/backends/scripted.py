@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from empllm.backends.base import Capabilities, Completion, GenerationSettings, Usage
 from empllm.backends.transcript import render_transcript
-from empllm.errors import BackendError, BackendUnavailable, CapabilityError
+from empllm.errors import BackendError, BackendUnavailable, CapabilityError, first_problem
 from empllm.types import Message
 from empllm.yaml_io import parse_yaml
 
@@ -74,9 +74,8 @@ def load_script(path: Path) -> Script:
     try:
         return Script.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise BackendUnavailable(f"scripted file {path}: field '{field}': {err['msg']}") from None
+        field, message = first_problem(exc)
+        raise BackendUnavailable(f"scripted file {path}: field '{field}': {message}") from None
 
 
 def _script_from_jsonl(path: Path, text: str) -> Script:

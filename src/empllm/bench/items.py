@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, first_problem
 from empllm.types import Language, RiskLevel
 
 CANARY = "EMPTEST CANARY 6b1e0d4c-2f57-4a8e-9c31-empllm: not for training data"
@@ -103,10 +103,8 @@ def load_item_file(path: Path, schema: type[T]) -> list[T]:
         try:
             item = schema.model_validate_json(line)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise EmpLLMError(
-                f"{path} line {lineno}: {'.'.join(map(str, err['loc'])) or 'item'}: {err['msg']}"
-            ) from None
+            field, message = first_problem(exc)
+            raise EmpLLMError(f"{path} line {lineno}: {field or 'item'}: {message}") from None
         if item.id in seen:
             raise EmpLLMError(f"{path} line {lineno}: duplicate id {item.id}")
         seen.add(item.id)

@@ -8,7 +8,6 @@ report.html (both rewritten from the samples at the end of every run).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from empllm.bench.session_task import run_eval_session
 from empllm.errors import CapabilityError, EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail, write_text_atomic
 from empllm.prompts import PROMPTS_VERSION
-from empllm.provenance import check_run_file
+from empllm.provenance import check_run_file, stable_hash
 from empllm.runtime import Runtime, build_runtime
 from empllm.settings import Settings
 
@@ -55,8 +54,7 @@ class BenchConfig(BaseModel):
 
 def config_hash(config: BenchConfig, units: list[T.TaskUnit]) -> str:
     sources = {u.name: T.file_hash(Path(u.source)) for u in units if Path(u.source).is_file()}
-    blob = json.dumps({"config": config.model_dump(), "items": sources, "prompts": PROMPTS_VERSION}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return stable_hash({"config": config.model_dump(), "items": sources, "prompts": PROMPTS_VERSION})
 
 
 def load_responses(path: Path) -> dict[str, str]:

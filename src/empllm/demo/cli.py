@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from empllm.cli_common import BaseUrlOpt, NoCacheOpt, QuietOpt, settings_from_flags, state
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, flag_error
 
 
 def _on_off(value: str) -> bool:
@@ -69,8 +69,7 @@ def demo_command(
                              tasks=parse_task_list(tasks) if tasks else None,
                              languages=[x.strip() for x in languages.split(",") if x.strip()])  # fmt: skip
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise EmpLLMError(f"{err['loc'][0]}: {err['msg']}") from None
+        raise flag_error(exc) from None
     settings = settings_from_flags(base_url=base_url, use_cache=False if no_cache else None)
     try:
         results = asyncio.run(run_demo(config, out, settings=settings, quiet=state.quiet))

@@ -4,11 +4,11 @@ for a real-scale run (see docs/demo.md)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from empllm.provenance import stable_hash
 
 LANGUAGES = ("en", "zh")
 MODES = ("think", "drop")  # the contemplation kept as <think>, or dropped (the ablation)
@@ -55,7 +55,7 @@ class DemoConfig(BaseModel):
         return list(self.tasks) + (JUDGED_TASKS if self.judge else [])
 
     def hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+        return stable_hash(self.model_dump())
 
 
 PRESETS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, first_problem
 from empllm.types import Persona
 from empllm.yaml_io import parse_yaml
 
@@ -16,9 +16,8 @@ BUILTIN_DIR = "builtin"
 
 
 def _describe(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(card)"
-    return f"field '{field}': {err['msg']}"
+    field, message = first_problem(exc)
+    return f"field '{field or '(card)'}': {message}"
 
 
 def _rows(path: Path) -> list[tuple[str, object]]:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from empllm.agent import AgentTurn, EmpatheticAgent
 from empllm.contemplation_text import render_contemplation
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, first_problem
 from empllm.runtime import Runtime
 from empllm.safety.detector import load_detector
 from empllm.safety.events import SafetyLog
@@ -106,9 +106,8 @@ def create_app(runtime: Runtime, config: ServeConfig, safety_model: ModelSafetyC
         except json.JSONDecodeError as exc:
             return _error(400, f"the request body is not valid JSON ({exc.msg})")
         except ValidationError as exc:
-            err = exc.errors()[0]
-            param = ".".join(str(p) for p in err["loc"])
-            return _error(400, f"{param or 'body'}: {err['msg']}", param=param or None)
+            param, message = first_problem(exc)
+            return _error(400, f"{param or 'body'}: {message}", param=param or None)
         max_tokens = req.max_completion_tokens or req.max_tokens or config.default_max_tokens
         if max_tokens > config.max_tokens_limit:
             return _error(400, f"max_tokens {max_tokens} exceeds this server's limit of {config.max_tokens_limit}",

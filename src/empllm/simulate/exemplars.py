@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, first_problem
 from empllm.types import ClientState, Contemplation, Language, Stance
 from empllm.yaml_io import parse_yaml
 
@@ -65,9 +65,8 @@ def load_exemplars(path: Path) -> list[Exemplar]:
         try:
             out.append(Exemplar.model_validate(row))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise EmpLLMError(f"exemplar file {path} item {i + 1}: field '{field}': {err['msg']}") from None
+            field, message = first_problem(exc)
+            raise EmpLLMError(f"exemplar file {path} item {i + 1}: field '{field}': {message}") from None
     return out
 
 

@@ -8,8 +8,6 @@ anyone: finished ids are read back from the output file and skipped.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import random
 import time
 from collections import Counter
@@ -26,7 +24,7 @@ from empllm.errors import EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
 from empllm.personas.loader import builtin_personas, load_personas
 from empllm.prompts import PROMPTS_VERSION
-from empllm.provenance import check_run_file
+from empllm.provenance import check_run_file, stable_hash
 from empllm.runtime import Runtime, build_runtime
 from empllm.settings import Settings
 from empllm.simulate.client import ClientAgent
@@ -102,17 +100,12 @@ def load_persona_source(source: str) -> list[Persona]:
 
 
 def _digest(items: list[BaseModel]) -> str:
-    blob = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return stable_hash([i.model_dump(mode="json") for i in items], ensure_ascii=False)
 
 
 def config_hash(config: SimulationConfig, personas: list[Persona], exemplars: list[Exemplar]) -> str:
-    blob = json.dumps(
-        {"config": config.model_dump(), "personas": _digest(personas), "exemplars": _digest(exemplars),
-         "prompts": PROMPTS_VERSION},
-        sort_keys=True,
-    )  # fmt: skip
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return stable_hash({"config": config.model_dump(), "personas": _digest(personas), "exemplars": _digest(exemplars),
+                        "prompts": PROMPTS_VERSION})  # fmt: skip
 
 
 def plan_work(config: SimulationConfig, personas: list[Persona]) -> list[WorkItem]:

@@ -6,7 +6,6 @@ folder is a PEFT adapter plus the tokenizer with its chat template, usable as `h
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from empllm import __version__
 from empllm.errors import EmpLLMError
+from empllm.provenance import stable_hash
 from empllm.settings import Settings
 from empllm.train.chat_template import ensure_chat_template
 from empllm.train.data import load_training_data
@@ -46,7 +46,7 @@ class TrainConfig(BaseModel):
         """What the weights depend on: how a run saves memory or where it logs does not count, so
         such a change still resumes the same run."""
         kept = self.model_dump(exclude={"gradient_checkpointing", "report_to"})
-        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
+        return stable_hash(kept)
 
 
 def resolve_base(spec: str, settings: Settings) -> Path:
