@@ -20,6 +20,10 @@ def test_acc_takes_the_best_total_and_acc_norm_the_best_per_byte():
     decision = mc.decide(it.options, it.gold, [-4.0, -9.5, -6.0, -5.0])
     assert decision["pred"] == 0 and decision["acc"] == 0.0
     assert decision["pred_norm"] == 1 and decision["acc_norm"] == 1.0
+    # per byte, not per character: "伤心" is 2 characters but 6 bytes, "so sad" 6 and 6. Per byte
+    # -6/6 beats -9/6; per character -9/6 would beat -6/2
+    mixed = mc.decide(["伤心", "so sad"], 0, [-6.0, -9.0])
+    assert mixed["pred_norm"] == 0 and mixed["acc_norm"] == 1.0
 
 
 def test_letters_and_quoted_options_are_parsed():
