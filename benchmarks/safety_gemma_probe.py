@@ -125,7 +125,7 @@ def figures(fired: np.ndarray, rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=[*HELDOUT_SETS, "heldout-all", "means_heldout"], default=HELDOUT_SETS[-1])
+    parser.add_argument("--set", choices=[*HELDOUT_SETS, "heldout-all", "means_heldout"], default=(HELDOUT_SETS or ["means_heldout"])[-1])
     parser.add_argument("--layers", default="4,6,9", help="k: the first k of Gemma's 18 layers, comma-separated")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -1,12 +1,11 @@
 """Crisis detection (rules, then the learned classifier) on labelled messages written for EmpLLM.
 
-The development set (src/empllm/safety/data/dev) is what the rules were written against and what
-the classifier trains on. tests/safety/data/heldout* were each written by a writer who saw neither
-the rules nor any labelled data, and were never used for rules or training. heldout7 came last and
-was measured once, after development round 7 (docs/benchmarks/safety_heldout7.json, 2026-12-03:
-explicit 0.96 / indirect 0.76 / false positives 0.08 in English, 0.98 / 0.80 / 0.08 in Chinese). Each set, and all six pooled, has floors a little
-under its own figures so a regression shows. Recall on the development data is not asserted: the
-classifier trains on it.
+The development data (src/empllm/safety/data/dev) is what the rules were written against and what
+the classifier trains on; since 2026-12-03 it includes the seven earlier held-out sets
+(*-heldoutN.*.jsonl), so no floor is asserted on them: recall on training data tests nothing.
+What they showed before they joined, leave one set out, is in docs/benchmarks/safety_more_data.json.
+The floors below are on sets no rule or model has seen: each was written by a writer who saw
+neither the rules nor any labelled data, and measured once.
 """
 
 import sys
@@ -23,27 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
-FLOORS = {
-    # every held-out set pooled (700 crisis and 700 benign per language)
-    "heldout-all": {"en": (0.95, 0.85, 0.10), "zh": (0.97, 0.86, 0.11)},
-    # each set alone, a little under its measured figures so a regression shows
-    "heldout": {"en": (0.95, 0.8, 0.12), "zh": (0.92, 0.9, 0.09)},
-    "heldout2": {"en": (0.9, 0.8, 0.09), "zh": (0.95, 0.9, 0.09)},
-    "heldout3": {"en": (0.95, 0.9, 0.11), "zh": (0.95, 0.9, 0.16)},
-    "heldout4": {"en": (0.9, 0.85, 0.17), "zh": (0.95, 0.9, 0.22)},
-    "heldout5": {"en": (0.95, 0.85, 0.13), "zh": (0.95, 0.84, 0.14)},
-    # written after the classifier became a frozen artefact, measured once on 2026-12-03
-    # (docs/benchmarks/safety_heldout6.json): en 0.88 / 0.80 / 0.10, zh 0.98 / 0.88 / 0.12; development
-    # round 7 then answered what it exposed (now en 0.90 / 0.86 / 0.06, zh 0.98 / 0.88 / 0.08)
-    "heldout6": {"en": (0.88, 0.82, 0.08), "zh": (0.96, 0.84, 0.10)},
-    # measured once after round 7 (docs/benchmarks/safety_heldout7.json): en 0.96 / 0.76 / 0.08,
-    # zh 0.98 / 0.80 / 0.08
-    "heldout7": {"en": (0.94, 0.72, 0.10), "zh": (0.96, 0.76, 0.10)},
-}
-# the rules alone (no classifier) on sets they were never written against: explicit disclosures
-RULES_ALONE_EXPLICIT = {"en": 0.75, "zh": 0.75}
-# measured once: held-out 6 en 0.70, zh 0.78; held-out 7 en 0.74, zh 0.76
-RULES_ALONE_EXPLICIT_NEWEST = {"en": 0.68, "zh": 0.72}
+FLOORS: dict[str, dict[str, tuple[float, float, float]]] = {}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -69,14 +48,6 @@ def test_questions_about_means_are_caught(lang):
     result = measure(load("means_heldout", lang), lang)
     assert result["crisis_messages"] == 40 and result["benign_messages"] == 40
     assert result["recall_all"] >= recall and result["false_positive_rate"] <= false_pos, result
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("which", [w for w in FLOORS if w != "heldout-all"])
-def test_the_rules_alone_catch_explicit_disclosures(which, lang):
-    result = measure(load(which, lang), lang, classifier=False)
-    floors = RULES_ALONE_EXPLICIT_NEWEST if which in ("heldout6", "heldout7") else RULES_ALONE_EXPLICIT
-    assert result["recall_explicit"] >= floors[lang], result
 
 
 @pytest.mark.parametrize(

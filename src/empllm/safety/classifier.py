@@ -59,6 +59,7 @@ class LanguageModel:
     intercept: float
     threshold: float
     meta: dict
+    veto: float = 0.0  # below this probability a rule's hit is set aside (0: never)
 
     def probability(self, normalised_text: str) -> float:
         """For a text as `normalise` gives it (the detector normalises once for rules and model):
@@ -77,11 +78,16 @@ def artefact_path(language: str, folder: Path = MODEL_DIR) -> Path:
     return folder / f"ngram.{language}.json.gz"
 
 
+def model_from_payload(data: dict) -> LanguageModel:
+    """The classifier from an artefact's JSON (n-grams, idf, coef, intercept, threshold, meta)."""
+    weights = dict(zip(data["ngrams"], zip(data["idf"], data["coef"], strict=True), strict=True))
+    return LanguageModel(weights, float(data["intercept"]), float(data["threshold"]), data["meta"],
+                         float(data.get("veto", 0.0)))  # fmt: skip
+
+
 def load_artefact(path: Path) -> LanguageModel:
     try:
-        data = json.loads(gzip.decompress(path.read_bytes()))
-        weights = dict(zip(data["ngrams"], zip(data["idf"], data["coef"], strict=True), strict=True))
-        return LanguageModel(weights, float(data["intercept"]), float(data["threshold"]), data["meta"])
+        return model_from_payload(json.loads(gzip.decompress(path.read_bytes())))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise EmpLLMError(f"crisis classifier {path} is unreadable ({exc}); rebuild it with "
                           "python -m empllm.safety.build_classifier") from None  # fmt: skip

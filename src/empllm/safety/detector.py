@@ -29,6 +29,7 @@ class Rule:
     category: str
     explicit: bool
     pattern: re.Pattern
+    never_veto: bool = False  # the classifier may not set this rule's hit aside (questions about means)
 
 
 @dataclass
@@ -72,8 +73,9 @@ def load_rules(path: Path | None = None) -> RuleSet:
         for raw in block.get("crisis", []):
             if raw.get("category") not in CATEGORIES:
                 raise EmpLLMError(f"{path}: rule {raw.get('id')} has unknown category {raw.get('category')!r}")
-            rules.append(Rule(raw["id"], raw["category"], bool(raw.get("explicit")),
-                              _compile(raw["pattern"], f"{path} rule {raw['id']}")))  # fmt: skip
+            pattern = _compile(raw["pattern"], f"{path} rule {raw['id']}")
+            explicit, never_veto = bool(raw.get("explicit")), bool(raw.get("never_veto"))
+            rules.append(Rule(raw["id"], raw["category"], explicit, pattern, never_veto))
         crisis[lang] = rules
     return RuleSet(figurative, crisis)
 
@@ -94,26 +96,44 @@ def load_detector(languages=("en", "zh")) -> None:
 
 
 def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
-    """Rules, then the learned classifier for what they miss: deterministic, no model call. Both
-    languages' rules run on every text (people mix languages), each figurative filter first."""
+    """Rules, then the learned classifier: deterministic, no model call. Both languages' rules run on
+    every text (people mix languages), each figurative filter first. The classifier catches what the
+    rules miss, and sets aside a rule's hit only when it is all but sure the message is no crisis
+    (its veto threshold, chosen at build time; a keyword in a topic question, a recovery story or a
+    figure of speech) and no rule that may never be vetoed fired."""
     text = normalise(text)  # once, for the rules and the classifier alike
-    verdict = _rules_verdict(text, language, rules or default_rules())
-    if verdict.crisis or not classifier:
+    ruleset = rules or default_rules()
+    verdict, fired = _rules_verdict(text, language, ruleset)
+    if not classifier:
         return verdict
     from empllm.safety.classifier import language_model
 
     learned = language_model(language)
-    if learned is not None and (p := learned.probability(text)) >= learned.threshold:
+    if learned is None:
+        return verdict
+    p = learned.probability(text)
+    if verdict.crisis:
+        if p < learned.veto and not any(rule.never_veto for rule in fired):
+            return Assessment(False, [], [f"vetoed:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
+                              "classifier")  # fmt: skip
+        return verdict
+    if p >= learned.threshold:
         return Assessment(True, [], [f"classifier:{p:.2f}"], "classifier")
     return verdict
 
 
 def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
-    return _rules_verdict(normalise(text), language, rules or default_rules())
+    return _rules_verdict(normalise(text), language, rules or default_rules())[0]
 
 
-def _rules_verdict(text: str, language: str, rules: RuleSet) -> Assessment:
-    """The rules on a text already normalised."""
+def vetoable_rule_hit(text: str, language: str, rules: RuleSet | None = None) -> bool:
+    """The rules fire on this text, and none of them is a rule the classifier may never veto."""
+    verdict, fired = _rules_verdict(normalise(text), language, rules or default_rules())
+    return verdict.crisis and not any(rule.never_veto for rule in fired)
+
+
+def _rules_verdict(text: str, language: str, rules: RuleSet) -> tuple[Assessment, list[Rule]]:
+    """The rules on a text already normalised: the verdict, and the rules that fired."""
     fired: list[Rule] = []
     for lang in dict.fromkeys([language, *rules.crisis]):
         masked = text
@@ -121,8 +141,8 @@ def _rules_verdict(text: str, language: str, rules: RuleSet) -> Assessment:
             masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
         fired += [r for r in rules.crisis.get(lang, []) if r.pattern.search(masked)]
     if not fired:
-        return Assessment(False)
-    return Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired])
+        return Assessment(False), fired
+    return Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired]), fired
 
 
 def assess_contemplation(contemplation: Contemplation | None) -> Assessment:
