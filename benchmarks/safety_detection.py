@@ -37,6 +37,7 @@ from empllm.safety.detector import assess_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "safety" / "data"
 HELDOUT_SETS = sorted(p.name for p in HELDOUT_DIR.glob("heldout*"))
+NEWEST_SET = (HELDOUT_SETS or ["means_heldout"])[-1]
 
 
 def load(which: str, lang: str) -> list[dict]:
@@ -101,7 +102,7 @@ def latency(which: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"],
-                        default=(HELDOUT_SETS or ["means_heldout"])[-1], help="heldout-all pools every held-out set; means_heldout: "
+                        default=NEWEST_SET, help="heldout-all pools every held-out set; means_heldout: "
                         "questions about means")  # fmt: skip
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")
     parser.add_argument("--out", type=Path)
