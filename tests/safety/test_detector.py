@@ -26,6 +26,9 @@ FLOORS = {
     # written after the detector trained on all earlier sets was frozen (cb2d602) and measured once on
     # 2026-12-03 (docs/benchmarks/safety_heldout8.json): en 0.98 / 0.96 / 0.07, zh 0.98 / 0.92 / 0.11
     "heldout8": {"en": (0.96, 0.92, 0.09), "zh": (0.96, 0.88, 0.13)},
+    # a second writer's set on the same brief, after the same freeze, measured once
+    # (docs/benchmarks/safety_heldout9.json): en 0.98 / 0.96 / 0.12, zh 1.00 / 0.88 / 0.06
+    "heldout9": {"en": (0.96, 0.92, 0.14), "zh": (0.98, 0.84, 0.08)},
 }
 
 
