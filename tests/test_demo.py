@@ -100,6 +100,15 @@ def test_verdict_says_within_noise_and_credits_seed_data_apart():
     assert "think is lower beyond noise on perceive acc_mi -6.0" in lines[0] and "higher" not in lines[0]
 
 
+def test_a_one_language_verdict_is_about_that_language():
+    full = _emptest(False)
+    en_only = {**full, "rows": {k: v for k, v in full["rows"].items() if k.endswith(".en")},
+               "deltas": {name: {k: v for k, v in d.items() if k.endswith(".en")} for name, d in full["deltas"].items()}}  # fmt: skip
+    lines = verdict(en_only, {"splits": {"train": {"simulated": 5, "seed": 0}}})
+    assert "no sub-task differs beyond noise on any metric, in en; all 3 paired 95% intervals" in lines[0]
+    assert "both languages" not in " ".join(lines)
+
+
 def test_report_shows_every_row_and_metric_with_its_verdict():
     from empllm.demo.report import _emptest as emptest_table
 

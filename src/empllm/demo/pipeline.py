@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from empllm.backends.embedded import is_embedded
-from empllm.bench.cli import BenchProgress
 from empllm.bench.contamination import find_in_files
+from empllm.bench.progress import BenchProgress
 from empllm.bench.run import BenchConfig, run_bench
 from empllm.curate.pipeline import CurateConfig, run_curation
 from empllm.demo.config import MODES, DemoConfig

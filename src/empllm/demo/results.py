@@ -36,9 +36,18 @@ def _rows(results: dict) -> dict[str, dict]:
     return {k: results["tasks"][k] for k in keys}
 
 
-def _significant(emptest: dict, name: str, pooled_only: bool) -> list[tuple[str, str, dict]]:
+def _significant(emptest: dict, name: str, rows: list[str]) -> list[tuple[str, str, dict]]:
     return [(row, metric, d) for row, metrics in emptest["deltas"][name].items() for metric, d in metrics.items()
-            if d["significant"] and ("." not in row or not pooled_only)]  # fmt: skip
+            if d["significant"] and row in rows]  # fmt: skip
+
+
+def headline_rows(rows) -> tuple[list[str], str]:
+    """The rows a verdict is about, and how to say so: pooled over both languages, or, in a run of
+    one language (--languages), that language's rows."""
+    pooled = [r for r in rows if "." not in r]
+    if pooled:
+        return pooled, "pooled over both languages"
+    return list(rows), "in " + ", ".join(sorted({r.partition(".")[2] for r in rows}))
 
 
 def _say(row: str, metric: str, d: dict) -> str:
@@ -49,22 +58,22 @@ def verdict(emptest: dict, data: dict) -> list[str]:
     lines = []
     for name, (a, b, what) in COMPARISONS.items():
         rows = emptest["deltas"][name]
-        pooled = [r for r in rows if "." not in r]
-        n_tests = sum(len(rows[r]) for r in pooled)
-        up = [x for x in _significant(emptest, name, True) if x[2]["delta"] > 0]
-        down = [x for x in _significant(emptest, name, True) if x[2]["delta"] < 0]
+        headline, scope = headline_rows(rows)
+        n_tests = sum(len(rows[r]) for r in headline)
+        up = [x for x in _significant(emptest, name, headline) if x[2]["delta"] > 0]
+        down = [x for x in _significant(emptest, name, headline) if x[2]["delta"] < 0]
         if not up and not down:
-            lines.append(f"{b} vs {a} ({what}): no sub-task differs beyond noise on any metric, pooled over "
-                         f"both languages; all {n_tests} paired 95% intervals include zero.")  # fmt: skip
+            lines.append(f"{b} vs {a} ({what}): no sub-task differs beyond noise on any metric, {scope}; "
+                         f"all {n_tests} paired 95% intervals include zero.")  # fmt: skip
         else:
             parts = []
             if up:
                 parts.append(f"{b} is higher beyond noise on {'; '.join(_say(*x) for x in up)}")
             if down:
                 parts.append(f"{b} is lower beyond noise on {'; '.join(_say(*x) for x in down)}")
-            lines.append(f"{b} vs {a} ({what}), pooled over both languages: {'. '.join(parts)}. The other "
+            lines.append(f"{b} vs {a} ({what}), {scope}: {'. '.join(parts)}. The other "
                          f"{n_tests - len(up) - len(down)} of {n_tests} paired intervals include zero.")  # fmt: skip
-        by_lang = [x for x in _significant(emptest, name, False) if "." in x[0]]
+        by_lang = _significant(emptest, name, [r for r in rows if r not in headline])
         if by_lang:
             lines.append(f"  per language, beyond noise: {'; '.join(_say(*x) for x in by_lang)}.")
     fewest = min((r["n"] for r in emptest["rows"].values() if r.get("n") is not None), default=0)
