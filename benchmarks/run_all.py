@@ -8,7 +8,7 @@ except serving, whose figures are the server's own overhead and throughput.
     python benchmarks/run_all.py [--quick] [--out docs/benchmarks] [--only NAME ...]
 
 Default sizes take about 30 minutes on 2 CPU cores; --quick about 12. lm-evaluation-harness must be
-installed for the scoring benchmark (`pip install -e '.[compare]'`); without it that row says so.
+installed for the scoring benchmark (`pip install -e '.[lmeval]'`); without it that row says so.
 """
 
 from __future__ import annotations

@@ -9,36 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from empllm.bench.progress import BenchProgress
 from empllm.cli_common import BaseUrlOpt, NoCacheOpt, QuietOpt, settings_from_flags, state
-from empllm.errors import EmpLLMError
+from empllm.errors import EmpLLMError, flag_error
 
 bench_app = typer.Typer(help="EmpTest: measure empathy and emotional intelligence.", invoke_without_command=True)
 DEFAULT_TASKS = "perceive,intensity,understand,manage,respond_mc,safety,respond_gen,session"
-
-
-class BenchProgress:
-    """One bar per task and language, on stderr."""
-
-    def __init__(self, enabled: bool):
-        self._progress = Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=Console(stderr=True), disable=not enabled)  # fmt: skip
-        self._bars: dict[str, int] = {}
-
-    def __enter__(self):
-        self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self._progress.__exit__(*exc)
-
-    def start(self, unit, done: int) -> None:
-        self._bars[unit.name] = self._progress.add_task(unit.name, total=len(unit.items), completed=done)
-
-    def advance(self, unit) -> None:
-        self._progress.advance(self._bars[unit.name])
 
 
 def _slug(text: str) -> str:
@@ -109,8 +87,7 @@ def bench(
             responses=str(responses) if responses else None, pairwise=pairwise, session_replies=session_replies,
         )  # fmt: skip
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise EmpLLMError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+        raise flag_error(exc) from None
     if out is None:
         units = load_units(config.tasks, config.language, data=data, limit=limit)
         out = Path("bench-runs") / f"{_slug(config.model or 'responses')}-{config_hash(config, units)[:8]}"
@@ -186,13 +163,22 @@ def report_command(
 
 @bench_app.command("export")
 def export_command(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="hf: parquet per sub-task and language, with a card.")],
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="hf (parquet, with a card) or lm-eval (lm-eval tasks).")],
     out: Annotated[Path, typer.Argument(help="The folder to write (replaced whole).")],
 ) -> None:
-    """Write EmpTest for other tools: `hf` gives a folder `datasets.load_dataset(DIR, "perceive_en")` reads."""
-    if fmt != "hf":
-        raise EmpLLMError(f"unknown export format {fmt!r}; known: hf")
-    from empllm.bench.dataset_export import export_hf
+    """Write EmpTest for other tools: `hf` gives a folder `datasets.load_dataset(DIR, "perceive_en")` reads,
+    `lm-eval` one that `lm_eval --include_path DIR --tasks emptest` runs."""
+    if fmt == "hf":
+        from empllm.bench.dataset_export import export_hf
 
-    counts = export_hf(out)
-    sys.stderr.write(f"wrote {out}: {len(counts)} configs, {sum(counts.values())} items\n")
+        counts = export_hf(out)
+        sys.stderr.write(f"wrote {out}: {len(counts)} configs, {sum(counts.values())} items\n")
+    elif fmt == "lm-eval":
+        from empllm.bench.lm_eval_export import export_lm_eval
+
+        counts = export_lm_eval(out)
+        sys.stderr.write(f"wrote {out}: {len(counts)} tasks, {sum(counts.values())} items; "
+                         f"run: lm_eval --model hf --model_args pretrained=MODEL --include_path {out} "
+                         f"--tasks emptest\n")  # fmt: skip
+    else:
+        raise EmpLLMError(f"unknown export format {fmt!r}; known: hf, lm-eval")
