@@ -18,6 +18,7 @@ from typing import Literal
 from empllm.backends.base import Completion, GenerationSettings, Usage
 from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think, wrap_think
 from empllm.curate.language import detect_language
+from empllm.json_output import ParseError
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.safety.crisis_reply import crisis_reply
@@ -27,7 +28,6 @@ from empllm.safety.model_check import ModelSafetyCheck
 from empllm.safety.resources import Resource, resources_for
 from empllm.simulate.agent_output import AgentOutputError
 from empllm.simulate.exemplars import builtin_exemplars
-from empllm.simulate.parsing import ParseError
 from empllm.simulate.psychologist import PsychologistAgent
 from empllm.types import Contemplation, Message, Stance, Turn
 

@@ -153,7 +153,7 @@ def personas_list(
     language: Annotated[str | None, typer.Option(help="en or zh")] = None,
 ) -> None:
     """A table of persona cards."""
-    from empllm.simulate.runner import load_persona_source
+    from empllm.personas.loader import load_persona_source
 
     table = Table("id", "lang", "topic", "emotion", "style", "attitude", "risk")
     rows = [p for p in load_persona_source(personas) if language in (None, p.language)]
@@ -169,7 +169,7 @@ def personas_show(persona_id: str, personas: PersonaSourceOpt = "built-in") -> N
     """One persona card in full (YAML)."""
     import yaml
 
-    from empllm.simulate.runner import load_persona_source
+    from empllm.personas.loader import load_persona_source
 
     match = next((p for p in load_persona_source(personas) if p.id == persona_id), None)
     if match is None:

@@ -5,7 +5,7 @@ import pytest
 from empllm.bench import mc, stats
 from empllm.bench.items import MCItem
 from empllm.bench.judge import parse_rubric, parse_winner
-from empllm.simulate.parsing import ParseError
+from empllm.json_output import ParseError
 
 
 def item(options=("calm", "hurt and overlooked", "bored", "proud"), gold=1, lang="en"):

@@ -7,10 +7,10 @@ recorded with its raw text and left out of the score (never counted as a zero or
 from __future__ import annotations
 
 from empllm.backends.base import GenerationSettings
+from empllm.json_output import ParseError, parse_json_object
 from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
 from empllm.runtime import Runtime
-from empllm.simulate.parsing import ParseError, parse_json_object
 from empllm.types import Message
 
 DIMENSIONS = ("emotional_reaction", "interpretation", "exploration", "validation", "specificity", "naturalness",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from empllm.backends.base import GenerationSettings
 from empllm.curate.decision import Issue
 from empllm.errors import EmpLLMError
+from empllm.json_output import ParseError, parse_json_object
 from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
 from empllm.runtime import Runtime
-from empllm.simulate.parsing import ParseError, parse_json_object
 from empllm.types import Message, Session
 
 JUDGE_CODES = ("think_reply_mismatch", "generic_reply", "premature_advice", "missed_emotion", "unsafe", "incoherent")

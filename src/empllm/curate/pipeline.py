@@ -66,7 +66,7 @@ def _input_hash(paths: list[Path]) -> str:
 def _persona_risks(in_path: Path) -> dict[str, RiskLevel]:
     """Risk levels of the personas the run used (from its run.json), so the safety filter knows
     which sessions were at risk even where no contemplation flagged it."""
-    from empllm.simulate.runner import load_persona_source
+    from empllm.personas.loader import load_persona_source
 
     run_file = (in_path if in_path.is_dir() else in_path.parent) / "run.json"
     try:

@@ -76,3 +76,8 @@ def builtin_personas() -> list[Persona]:
             ids.add(p.id)
             personas.append(p)
     return personas
+
+
+def load_persona_source(source: str) -> list[Persona]:
+    """`built-in`, or a persona file or folder: what simulation, curation and the CLI all accept."""
+    return builtin_personas() if source == "built-in" else load_personas(Path(source))

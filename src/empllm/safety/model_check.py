@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from empllm.backends.base import GenerationSettings
 from empllm.errors import EmpLLMError
+from empllm.json_output import ParseError, parse_json_object
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.safety.detector import CATEGORIES, Assessment
-from empllm.simulate.parsing import ParseError, parse_json_object
 from empllm.types import Message
 
 

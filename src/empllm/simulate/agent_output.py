@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from empllm.backends.base import Completion, GenerationSettings
+from empllm.json_output import ParseError
 from empllm.json_schema import structured
-from empllm.simulate.parsing import ParseError
 from empllm.types import UsageRecord
 
 T = TypeVar("T")

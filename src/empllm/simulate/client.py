@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from empllm.json_output import ParseError, parse_json_object
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
 from empllm.simulate.agent_output import ModelAgent, generate_parsed
-from empllm.simulate.parsing import ParseError, parse_client_state, parse_json_object
+from empllm.simulate.parsing import parse_client_state
 from empllm.types import ClientState, Message, Persona, Turn
 
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 import difflib
 import re
 
-import json_repair
 from pydantic import ValidationError
 
+from empllm.errors import first_problem
+from empllm.json_output import ParseError
 from empllm.types import ClientState, Contemplation, Emotion, RiskLevel, Strategy
-
-
-class ParseError(ValueError):
-    pass
-
 
 # Field names as models write them (en, zh, and common variants) -> schema field.
 CONTEMPLATION_KEYS = {
@@ -138,22 +134,6 @@ def parse_kv_line(text: str) -> dict[str, str]:
     return fields
 
 
-def parse_json_object(text: str) -> dict:
-    """The first JSON object in `text`, repaired if a model broke it."""
-    start = text.find("{")
-    if start < 0:
-        raise ParseError("no JSON object in the output")
-    try:
-        data = json_repair.loads(text[start:])
-    except Exception as exc:  # json-repair raises plain exceptions on hopeless input
-        raise ParseError(f"unrepairable JSON: {exc}") from None
-    if isinstance(data, list):
-        data = next((d for d in data if isinstance(d, dict)), None)
-    if not isinstance(data, dict) or not data:
-        raise ParseError("the output is not a JSON object")
-    return data
-
-
 def parse_contemplation(fields: dict) -> Contemplation:
     data = _rename(fields, CONTEMPLATION_KEYS)
     required = ["emotion", "intensity", "cause", "appraisal", "unmet_need", "risk_level", "strategy", "rationale"]
@@ -170,7 +150,7 @@ def parse_contemplation(fields: dict) -> Contemplation:
     try:
         return Contemplation.model_validate(data)
     except ValidationError as exc:
-        raise ParseError(f"contemplation: {exc.errors()[0]['msg']}") from None
+        raise ParseError(f"contemplation: {first_problem(exc)[1]}") from None
 
 
 def parse_client_state(fields: dict, previous: ClientState) -> ClientState:

@@ -22,7 +22,7 @@ from empllm import __version__
 from empllm.backends.base import GenerationSettings
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
-from empllm.personas.loader import builtin_personas, load_personas
+from empllm.personas.loader import load_persona_source
 from empllm.prompts import PROMPTS_VERSION
 from empllm.provenance import check_run_file, stable_hash
 from empllm.runtime import Runtime, build_runtime
@@ -93,10 +93,6 @@ class RunSummary:
     @property
     def sessions_per_hour(self) -> float:
         return self.written / self.wall_s * 3600 if self.wall_s > 0 else 0.0
-
-
-def load_persona_source(source: str) -> list[Persona]:
-    return builtin_personas() if source == "built-in" else load_personas(Path(source))
 
 
 def _digest(items: list[BaseModel]) -> str:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from empllm.json_output import ParseError
 from empllm.prompts import render
-from empllm.simulate.parsing import ParseError, parse_kv_line
+from empllm.simulate.parsing import parse_kv_line
 from empllm.types import ClientState, Contemplation
 
 
