@@ -1,8 +1,9 @@
 import pytest
 
 from empllm.curate.dedup import NearDuplicateFilter
-from empllm.curate.reply_safety import check_reply_safety, unsafe_phrase
+from empllm.curate.reply_safety import check_reply_safety
 from empllm.curate.rules import check_rules
+from empllm.reply_phrases import unsafe_phrase
 from empllm.types import RiskLevel, Turn
 
 from .sessions import GOOD_EN, GOOD_ZH, make_session

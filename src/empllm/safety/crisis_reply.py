@@ -4,8 +4,8 @@ minimizes."""
 
 from __future__ import annotations
 
-from empllm.curate.reply_safety import asks_about_safety, unsafe_phrase
 from empllm.prompts import render
+from empllm.reply_phrases import asks_about_safety, unsafe_phrase
 from empllm.safety.detector import Assessment
 from empllm.safety.resources import Resource
 

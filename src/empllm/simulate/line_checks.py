@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from empllm.curate.language import detect_language
-from empllm.curate.reply_safety import unsafe_phrase
 from empllm.grounding import grounding_problems
+from empllm.reply_phrases import unsafe_phrase
 from empllm.reply_rules import RuleLimits, loops, repeats, reply_problems
 from empllm.types import Contemplation, Turn
 
