@@ -320,7 +320,8 @@ def curate(
     quiet: QuietOpt = False,
 ) -> None:
     """Keep the sessions worth training on; every drop is recorded with its reason. Resumable."""
-    from empllm.curate.pipeline import DEFAULT_STEPS, CurateConfig, run_curation
+    from empllm.curate.config import DEFAULT_STEPS, CurateConfig
+    from empllm.curate.pipeline import run_curation
     from empllm.runtime import build_runtime
 
     state.quiet = state.quiet or quiet

@@ -14,36 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from empllm import __version__
+from empllm.curate.config import JUDGE, CurateConfig
 from empllm.curate.decision import Decision, Issue
 from empllm.curate.judge import SessionJudge
-from empllm.curate.steps import JUDGE, build_steps
+from empllm.curate.steps import build_steps
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
 from empllm.runtime import Runtime
 from empllm.session_view import load_sessions, session_files
 from empllm.types import RiskLevel, Session
-
-DEFAULT_STEPS = ["rules", "grounding", "safety", "dedup"]  # cheap, in order; the judge runs after
-
-
-class CurateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    min_replies: int = Field(default=2, ge=1)
-    max_replies: int = Field(default=30, ge=1)
-    min_reply_chars: int = Field(default=4, ge=1)
-    max_reply_chars: int = Field(default=800, ge=10)
-    dedup_threshold: float = Field(default=0.8, gt=0, le=1)
-    reply_dedup_threshold: float = Field(default=0.9, gt=0, le=1)
-    steps: list[str] = Field(default_factory=lambda: list(DEFAULT_STEPS))
-    judge: str | None = None
-
-    def funnel_order(self) -> list[str]:
-        """The steps as they run; the name of each is the `filter` of the issues it finds."""
-        return [*self.steps, *([JUDGE] if self.judge else [])]
 
 
 @dataclass

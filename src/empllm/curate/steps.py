@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from empllm.curate.config import CurateConfig
 from empllm.curate.decision import Issue
 from empllm.curate.dedup import NearDuplicateFilter
 from empllm.curate.grounding import check_grounding
@@ -20,11 +21,7 @@ from empllm.curate.rules import RuleLimits, check_rules
 from empllm.errors import EmpLLMError
 from empllm.types import RiskLevel, Session
 
-if TYPE_CHECKING:
-    from empllm.curate.pipeline import CurateConfig
-
 ENTRY_POINT_GROUP = "empllm.curation_steps"
-JUDGE = "judge"  # the model-rated step; it runs after the others, concurrently
 
 
 @dataclass
