@@ -13,7 +13,7 @@ import time
 import pytest
 
 from empllm.bench.mc import continuation, mc_context
-from empllm.bench.tasks import MC_TASKS, load_units
+from empllm.bench.tasks import load_units, mc_tasks
 from empllm.runtime import build_runtime
 from empllm.settings import Settings
 
@@ -35,7 +35,7 @@ def adapter_dir(sft_run):
 
 
 def mc_items() -> list:
-    units = load_units(list(MC_TASKS), "all", data=None, limit=PER_UNIT)
+    units = load_units(mc_tasks(), "all", data=None, limit=PER_UNIT)
     return [item for unit in units for item in unit.items]
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from empllm.bench.items import CANARY
-from empllm.bench.tasks import MC_TASKS, items_dir, load_units
+from empllm.bench.registry import items_dir
+from empllm.bench.tasks import load_units, mc_tasks
 
 EMPLLM = str(Path(sys.executable).parent / "empllm")
 RUBRIC = ('Warm and specific.\n{"emotional_reaction": 8, "interpretation": 7, "exploration": 6, "validation": 8, '
@@ -28,25 +29,25 @@ def write_responses(path, rows):
 
 
 def mc_items():
-    return [it for u in load_units(list(MC_TASKS), "all", data=None, limit=None) for it in u.items]
+    return [it for u in load_units(mc_tasks(), "all", data=None, limit=None) for it in u.items]
 
 
 def test_gold_responses_score_100_and_a_fixed_letter_scores_near_chance(tmp_path):
     letters = "ABCDEF"
     gold = write_responses(tmp_path / "gold.jsonl", [{"id": it.id, "response": letters[it.gold]} for it in mc_items()])
-    out = bench("--responses", str(gold), "--tasks", ",".join(MC_TASKS), "--out", str(tmp_path / "g"),
+    out = bench("--responses", str(gold), "--tasks", ",".join(mc_tasks()), "--out", str(tmp_path / "g"),
                 tmp_path=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
     results = json.loads((tmp_path / "g" / "results.json").read_text())
-    for task in MC_TASKS:
+    for task in mc_tasks():
         assert results["tasks"][task]["score"] == 100.0, task
         assert results["tasks"][task]["method"] == "responses"
     fixed = write_responses(tmp_path / "a.jsonl", [{"id": it.id, "response": "B"} for it in mc_items()])
-    out = bench("--responses", str(fixed), "--tasks", ",".join(MC_TASKS), "--out", str(tmp_path / "a"),
+    out = bench("--responses", str(fixed), "--tasks", ",".join(mc_tasks()), "--out", str(tmp_path / "a"),
                 tmp_path=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
     results = json.loads((tmp_path / "a" / "results.json").read_text())
-    for task in MC_TASKS:
+    for task in mc_tasks():
         row = results["tasks"][task]
         assert abs(row["score"] - row["chance"]) <= 10, (task, row["score"], row["chance"])
         assert abs(row["chance_normalized"]) <= 15

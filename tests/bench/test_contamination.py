@@ -7,7 +7,7 @@ import pytest
 
 from empllm.bench.contamination import N, find_in_files, find_in_text
 from empllm.bench.items import CANARY, load_mc_items
-from empllm.bench.tasks import items_dir
+from empllm.bench.registry import items_dir
 from empllm.errors import EmpLLMError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from empllm.bench.items import CANARY
-from empllm.bench.tasks import items_dir
+from empllm.bench.registry import items_dir
 
 EMPLLM = str(Path(sys.executable).parent / "empllm")
 

@@ -4,8 +4,6 @@ and the funnel (CLI table, curate.json) lists whatever ran."""
 from __future__ import annotations
 
 import json
-import sys
-from importlib.metadata import EntryPoint
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +13,7 @@ from empllm.curate import steps as steps_module
 from empllm.curate.pipeline import CurateConfig, run_curation
 from empllm.errors import EmpLLMError
 
+from ..plugin_package import install_plugin
 from .sessions import make_session
 
 PLUGIN = '''
@@ -37,14 +36,8 @@ class MentionsTea(CurationStep):
 @pytest.fixture
 def tea_plugin(tmp_path, monkeypatch):
     """A step in a package of its own, declared under the entry-point group."""
-    (tmp_path / "tea_step.py").write_text(PLUGIN, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    entry = EntryPoint(name="no_tea", value="tea_step:MentionsTea", group=steps_module.ENTRY_POINT_GROUP)
-    real = steps_module.entry_points
-    monkeypatch.setattr(steps_module, "entry_points",
-                        lambda group: [entry] if group == steps_module.ENTRY_POINT_GROUP else real(group=group))  # fmt: skip
-    yield
-    sys.modules.pop("tea_step", None)
+    install_plugin(tmp_path / "site", "tea_step", PLUGIN, steps_module.ENTRY_POINT_GROUP,
+                   {"no_tea": "tea_step:MentionsTea"}, monkeypatch)  # fmt: skip
 
 
 @pytest.fixture

@@ -13,14 +13,8 @@ from pathlib import Path
 
 from datasketch import MinHashLSH
 
-from empllm.bench.items import (
-    ARTIFACTS,
-    IntensityItem,
-    RespondGenItem,
-    artifact_baselines,
-    load_item_file,
-    load_mc_items,
-)
+from empllm.bench.items import ARTIFACTS, artifact_baselines
+from empllm.bench.registry import include_path, task_of_file
 from empllm.curate.dedup import NUM_PERM, text_minhash
 from empllm.errors import EmpLLMError
 
@@ -66,20 +60,15 @@ def gold_balance(items) -> tuple[bool, str]:
 
 def audit_file(path: Path) -> tuple[list[Check], list]:
     name = path.name
-    subtask = name.split(".")[0]
     try:
-        if subtask == "intensity":
-            items = load_item_file(path, IntensityItem)
-        elif subtask == "respond_gen":
-            items = load_item_file(path, RespondGenItem)
-        else:
-            items = load_mc_items(path)
+        spec = task_of_file(path)
+        items = spec.load_file(path)
     except EmpLLMError as exc:
         return [Check(name, "schema", False, str(exc))], []
     checks = [Check(name, "schema", True, f"{len(items)} items, canary present")]
     dupes = near_duplicates({it.id: _text(it) for it in items})
     checks.append(Check(name, "near_duplicates", not dupes, ", ".join(f"{a}~{b}" for a, b in dupes[:5]) or "none"))
-    if subtask in ("intensity", "respond_gen"):
+    if spec.kind != "mc":
         return checks, items
     ok, detail = gold_balance(items)
     checks.append(Check(name, "gold_balance", ok, detail))
@@ -116,6 +105,8 @@ def audit_personas() -> list[Check]:
 
 
 def audit(items_dir: Path, *, personas: bool = True) -> list[Check]:
+    if any(items_dir.glob("*.yaml")):
+        include_path(items_dir)  # a folder of declared tasks: audit them as `bench --include-path` runs them
     files = sorted(items_dir.glob("*.jsonl"))
     if not files:
         raise EmpLLMError(f"no item files (*.jsonl) in {items_dir}")

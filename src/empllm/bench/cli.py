@@ -16,7 +16,6 @@ from empllm.cli_common import BaseUrlOpt, NoCacheOpt, QuietOpt, settings_from_fl
 from empllm.errors import EmpLLMError, flag_error
 
 bench_app = typer.Typer(help="EmpTest: measure empathy and emotional intelligence.", invoke_without_command=True)
-DEFAULT_TASKS = "perceive,intensity,understand,manage,respond_mc,safety,respond_gen,session"
 
 
 def _slug(text: str) -> str:
@@ -42,7 +41,7 @@ def _print_results(results: dict) -> None:
 def bench(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model spec to measure.")] = None,
-    tasks: Annotated[str | None, typer.Option("--tasks", help=f"Comma-separated (default {DEFAULT_TASKS}).")] = None,
+    tasks: Annotated[str | None, typer.Option("--tasks", help="Comma-separated (default: the built-in ones).")] = None,
     task: Annotated[str | None, typer.Option("--task", help="One task, e.g. eqbench with --data.")] = None,
     language: Annotated[str, typer.Option(help="en, zh or all")] = "all",
     judge: Annotated[str | None, typer.Option(help="Judge model spec (respond_gen, session, pairwise).")] = None,
@@ -55,6 +54,9 @@ def bench(
         bool, typer.Option("--calibrate/--no-calibrate", help="Also acc_mi (options' prior removed).")
     ] = True,
     data: Annotated[Path | None, typer.Option(help="External benchmark file (eqbench, emobench_*).")] = None,
+    include_path: Annotated[
+        Path | None, typer.Option(help="A folder of task declarations (*.yaml) beside their item files.")
+    ] = None,
     responses: Annotated[Path | None, typer.Option(help="JSONL of {id, response} to score without a model.")] = None,
     pairwise: Annotated[str | None, typer.Option(help="'reference' or a run folder: pairwise respond_gen.")] = None,
     session_replies: Annotated[int, typer.Option(min=1, help="Replies per `session` conversation.")] = 4,
@@ -70,21 +72,25 @@ def bench(
         return
     from pydantic import ValidationError
 
+    from empllm.bench.registry import include_path as include_tasks
     from empllm.bench.run import BenchConfig, config_hash, run_bench
-    from empllm.bench.tasks import load_units, parse_task_list
+    from empllm.bench.tasks import default_tasks, load_units, parse_task_list
 
     state.quiet = state.quiet or quiet
     overrides = {"base_url": base_url} | ({"use_cache": False} if no_cache else {})
     settings = settings_from_flags(model=model, **overrides)
     if task and tasks:
         raise EmpLLMError("give --task or --tasks, not both")
+    if include_path is not None:
+        include_tasks(include_path)
     try:
         config = BenchConfig(
             model=None if responses and not model else settings.model,
-            tasks=parse_task_list(task or tasks or DEFAULT_TASKS),
+            tasks=parse_task_list(task or tasks or ",".join(default_tasks())),
             language=language, judge=judge, client=client, limit=limit, method=method, mc_format=mc_format,
             permutations=permutations, calibrate=calibrate, seed=seed, data=str(data) if data else None,
             responses=str(responses) if responses else None, pairwise=pairwise, session_replies=session_replies,
+            include_path=str(include_path) if include_path else None,
         )  # fmt: skip
     except ValidationError as exc:
         raise flag_error(exc) from None
@@ -108,7 +114,7 @@ def audit_command(
 ) -> None:
     """Check the items: schema, unique ids, near-duplicates, gold balance, artifact baselines; exit 1 on failure."""
     from empllm.bench.audit import audit
-    from empllm.bench.tasks import items_dir
+    from empllm.bench.registry import items_dir
 
     checks = audit(items or items_dir(), personas=items is None)
     table = Table(title="EmpTest audit")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from empllm.bench.scorers import SCALE
 from empllm.bench.stats import paired_bootstrap
-from empllm.bench.tasks import KIND
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import read_jsonl
 
@@ -27,11 +26,11 @@ def load_run(run_dir: Path) -> tuple[dict, list[dict]]:
 EXTRA_METRICS = {"mc": ("acc_norm", "acc_mi")}
 
 
-def item_scores(samples: list[dict], task_key: str, metric: str = "score") -> dict[str, float]:
+def item_scores(samples: list[dict], task_key: str, kind: str, metric: str = "score") -> dict[str, float]:
     """Scaled item values of one metric for one results row ("perceive.en" or pooled "perceive");
     items without that value (unparseable, or not calibrated for acc_mi) are left out."""
     task, _, lang = task_key.partition(".")
-    scale = SCALE[KIND[task]]
+    scale = SCALE[kind]
     return {f"{s['language']}/{s['id']}": scale * s[metric] for s in samples
             if s["task"] == task and (not lang or s["language"] == lang) and s.get(metric) is not None}  # fmt: skip
 
@@ -44,14 +43,14 @@ def compare_runs(run_a: Path, run_b: Path, *, seed: int = 0) -> dict:
     for key in res_a["tasks"]:
         if key not in res_b["tasks"]:
             continue
-        paired = paired_bootstrap(item_scores(samples_a, key), item_scores(samples_b, key), seed=seed)
+        kind = res_a["tasks"][key]["kind"]  # recorded in results.json: a task from --include-path needs no registry
+        paired = paired_bootstrap(item_scores(samples_a, key, kind), item_scores(samples_b, key, kind), seed=seed)
         if paired is None:
             continue
-        kind = KIND[key.partition(".")[0]]
         metrics = {"acc" if kind == "mc" else "score": paired}
         for metric in EXTRA_METRICS.get(kind, ()):
-            extra = paired_bootstrap(item_scores(samples_a, key, metric), item_scores(samples_b, key, metric),
-                                     seed=seed)  # fmt: skip
+            a, b = item_scores(samples_a, key, kind, metric), item_scores(samples_b, key, kind, metric)
+            extra = paired_bootstrap(a, b, seed=seed)
             if extra is not None:
                 metrics[metric] = extra
         for metric, values in metrics.items():

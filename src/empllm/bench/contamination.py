@@ -50,7 +50,7 @@ class Finding:
 @cache
 def _item_index() -> tuple[dict, dict]:
     """13-grams of every shipped item's text -> the item's id."""
-    from empllm.bench.tasks import items_dir
+    from empllm.bench.registry import items_dir
 
     words: dict[tuple[str, ...], str] = {}
     chars: dict[str, str] = {}

@@ -13,13 +13,17 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from empllm.bench.items import CANARY, IntensityItem, MCItem, RespondGenItem, load_item_file
-from empllm.bench.tasks import MC_TASKS, items_dir
+from empllm.bench.items import CANARY, load_item_file
+from empllm.bench.registry import get_task, task_names
 from empllm.errors import EmpLLMError
 from empllm.hub_card import front_matter
 
-SCHEMAS = {**{task: MCItem for task in MC_TASKS}, "intensity": IntensityItem, "respond_gen": RespondGenItem}
 TASK_CATEGORIES = ["multiple-choice", "text-classification", "text-generation"]
+
+
+def shipped_item_tasks() -> list[str]:
+    """The built-in sub-tasks that have item files (all but `session`), multiple choice first."""
+    return [n for kind in ("mc", "rating", "respond") for n in task_names(kind=kind, builtin=True, external=False)]
 
 
 def export_hf(out_dir: Path, languages: tuple[str, ...] = ("en", "zh")) -> dict[str, int]:
@@ -33,9 +37,10 @@ def export_hf(out_dir: Path, languages: tuple[str, ...] = ("en", "zh")) -> dict[
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     counts: dict[str, int] = {}
-    for task, schema in SCHEMAS.items():
+    for task in shipped_item_tasks():
+        spec = get_task(task)
         for lang in languages:
-            items = load_item_file(items_dir() / f"{task}.{lang}.jsonl", schema)
+            items = load_item_file(spec.item_file(lang), spec.schema)
             rows = [{**item.model_dump(mode="json"), "canary": CANARY} for item in items]
             target = partial / "data" / task / lang / "test.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,6 @@ from empllm.errors import EmpLLMError, first_problem
 from empllm.types import Language, RiskLevel
 
 CANARY = "EMPTEST CANARY 6b1e0d4c-2f57-4a8e-9c31-empllm: not for training data"
-MCSubtask = Literal["perceive", "understand", "manage", "respond_mc", "safety"]
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -43,7 +42,7 @@ class ItemBase(BaseModel):
 class MCItem(ItemBase):
     """A multiple-choice item: a situation, a question, 4-6 options, one gold answer."""
 
-    subtask: MCSubtask
+    subtask: str = Field(pattern=r"^[a-z][a-z_]*$")  # a registered mc task (bench/registry.py)
     scenario: str = Field(min_length=20)
     question: str = Field(min_length=5)
     options: list[str] = Field(min_length=4, max_length=6)

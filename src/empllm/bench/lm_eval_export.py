@@ -25,10 +25,10 @@ from pathlib import Path
 
 from empllm.bench import intensity, mc
 from empllm.bench.items import CANARY, IntensityItem, MCItem, load_item_file
+from empllm.bench.registry import closed_builtin_tasks, get_task, rating_items
 from empllm.bench.scorers import rating_suffix
-from empllm.bench.tasks import MC_TASKS, items_dir, rating_items
 
-TASKS = (*MC_TASKS, "intensity")
+TASKS = tuple(closed_builtin_tasks())
 LANGUAGES = ("en", "zh")
 _INLINE = re.compile(r"# BEGIN empllm-inline\n.*?# END empllm-inline\n", re.DOTALL)
 
@@ -90,8 +90,9 @@ def export_lm_eval(out_dir: Path, tasks: tuple[str, ...] = TASKS, languages: tup
     counts: dict[str, int] = {}
     for task in tasks:
         for lang in languages:
-            schema, row = (IntensityItem, intensity_row) if task == "intensity" else (MCItem, mc_row)
-            items = load_item_file(items_dir() / f"{task}.{lang}.jsonl", schema)[:limit]
+            spec = get_task(task)
+            row = intensity_row if spec.kind == "rating" else mc_row
+            items = load_item_file(spec.item_file(lang), spec.schema)[:limit]
             lines = "".join(json.dumps(row(item), ensure_ascii=False) + "\n" for item in items)
             (partial / "data" / f"{task}_{lang}.jsonl").write_text(lines, encoding="utf-8")
             (partial / f"emptest_{task}_{lang}.yaml").write_text(_task_yaml(task, lang), encoding="utf-8")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from empllm.bench.intensity import RATINGS, item_score
+from empllm.bench.registry import get_task
 from empllm.bench.scorers import BEST, SCALE
 from empllm.bench.stats import bootstrap_interval, chance_normalized, length_controlled_win_rate
-from empllm.bench.tasks import KIND
 
 
 def _mean(values: list[float]) -> float | None:
@@ -15,7 +15,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def summarize_task(task: str, samples: list[dict], *, seed: int = 0) -> dict:
-    kind = KIND[task]
+    kind = get_task(task).kind
     scale = SCALE[kind]
     scored = [s for s in samples if s.get("score") is not None]
     values = [scale * s["score"] for s in scored]

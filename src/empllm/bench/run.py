@@ -50,11 +50,14 @@ class BenchConfig(BaseModel):
     responses: str | None = None  # JSONL of {"id", "response"} recorded elsewhere
     pairwise: str | None = None  # "reference" (the items' written replies) or another run's folder
     session_replies: int = 4
+    include_path: str | None = None  # a folder of task declarations (bench/registry.py)
 
 
 def config_hash(config: BenchConfig, units: list[T.TaskUnit]) -> str:
     sources = {u.name: T.file_hash(Path(u.source)) for u in units if Path(u.source).is_file()}
-    return stable_hash({"config": config.model_dump(), "items": sources, "prompts": PROMPTS_VERSION})
+    # a run without --include-path keeps the hash (and run folder) it had before that option existed
+    dumped = config.model_dump(exclude=set() if config.include_path else {"include_path"})
+    return stable_hash({"config": dumped, "items": sources, "prompts": PROMPTS_VERSION})
 
 
 def load_responses(path: Path) -> dict[str, str]:

@@ -1,23 +1,19 @@
-"""Which items each EmpTest task runs: the shipped sub-tasks (en + zh) and the external files."""
+"""Which items each EmpTest task runs, per language: the units the runner schedules and reports.
+What the tasks are is declared in `registry.py`."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from empllm.bench import external
-from empllm.bench.items import IntensityItem, RespondGenItem, load_item_file, load_mc_items
+from empllm.bench.registry import get_task, registered_tasks, task_names
 from empllm.errors import EmpLLMError
-from empllm.prompts import render
 
-MC_TASKS = ("perceive", "understand", "manage", "respond_mc", "safety")
-SHIPPED_TASKS = ("perceive", "intensity", "understand", "manage", "respond_mc", "safety", "respond_gen", "session")
-JUDGED_TASKS = ("respond_gen", "session")
-EXTERNAL_TASKS = ("eqbench", "emobench_eu", "emobench_ea")
-KIND = {**{t: "mc" for t in MC_TASKS}, "intensity": "rating", "respond_gen": "respond", "session": "session",
-        "eqbench": "rating", "emobench_eu": "mc", "emobench_ea": "mc"}  # fmt: skip
+
+def mc_tasks() -> list[str]:
+    """The built-in multiple-choice sub-tasks."""
+    return task_names(kind="mc", builtin=True, external=False)
 
 
 @dataclass
@@ -35,25 +31,20 @@ class TaskUnit:
 
     @property
     def kind(self) -> str:
-        return KIND[self.task]
-
-
-def items_dir() -> Path:
-    return Path(str(files("empllm.bench").joinpath("items")))
+        return get_task(self.task).kind
 
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def rating_items(items: list[IntensityItem]) -> list[external.RatingItem]:
-    return [external.RatingItem(it.id, it.language, render("bench_intensity", it.language, item=it, ask_format=True),
-                                list(it.emotions), [float(r) for r in it.reference]) for it in items]  # fmt: skip
+def default_tasks() -> list[str]:
+    return task_names(default=True)
 
 
 def parse_task_list(tasks: str) -> list[str]:
     names = [t.strip() for t in tasks.split(",") if t.strip()]
-    known = SHIPPED_TASKS + EXTERNAL_TASKS
+    known = registered_tasks()
     unknown = [t for t in names if t not in known]
     if unknown:
         raise EmpLLMError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
@@ -68,29 +59,24 @@ def load_units(tasks: list[str], language: str, *, data: Path | None, limit: int
     units: list[TaskUnit] = []
     langs = ("en", "zh") if language == "all" else (language,)
     for task in tasks:
-        if task in EXTERNAL_TASKS:
+        spec = get_task(task)
+        if spec.external:
             if data is None:
                 raise EmpLLMError(f"--task {task} needs --data FILE (the benchmark's own file; EmpLLM ships none)")
-            loader = {"eqbench": external.load_eqbench, "emobench_eu": external.load_emobench_eu,
-                      "emobench_ea": external.load_emobench_ea}[task]  # fmt: skip
-            items = loader(data)
+            items = spec.read_external(data)
             for lang in sorted({it.language for it in items}):
                 if language in ("all", lang):
                     units.append(TaskUnit(task, lang, [it for it in items if it.language == lang], str(data)))
             continue
         for lang in langs:
-            if task == "session":
+            if spec.kind == "session":
                 items = [p for p in eval_personas() if p.language == lang]
                 source = str(next(p for p in eval_persona_files() if p.stem.endswith(lang)))
             else:
-                path = items_dir() / f"{task}.{lang}.jsonl"
-                source = str(path)
-                if task == "intensity":
-                    items = rating_items(load_item_file(path, IntensityItem))
-                elif task == "respond_gen":
-                    items = load_item_file(path, RespondGenItem)
-                else:
-                    items = load_mc_items(path)
+                path = spec.item_file(lang)
+                if spec.folder is not None and not path.is_file():
+                    continue  # an included task may come in one language only
+                items, source = spec.read_items(path), str(path)
             units.append(TaskUnit(task, lang, items, source))
     if not units:
         raise EmpLLMError(f"no items for tasks {', '.join(tasks)} in language {language!r}")

@@ -9,7 +9,6 @@ entry-point group `empllm.curation_steps` (a name -> a class taking `StepContext
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import ClassVar
 
 from empllm.curate.config import CurateConfig
@@ -19,6 +18,7 @@ from empllm.curate.grounding import check_grounding
 from empllm.curate.reply_safety import check_reply_safety
 from empllm.curate.rules import RuleLimits, check_rules
 from empllm.errors import EmpLLMError
+from empllm.plugins import plugin_entries
 from empllm.types import RiskLevel, Session
 
 ENTRY_POINT_GROUP = "empllm.curation_steps"
@@ -56,11 +56,7 @@ def curation_step(cls: type[CurationStep]) -> type[CurationStep]:
 
 def registered_steps() -> dict[str, type[CurationStep]]:
     """Built-in steps, then any a package declares under the entry-point group."""
-    steps = dict(_REGISTRY)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name not in steps:
-            steps[entry.name] = entry.load()
-    return steps
+    return plugin_entries(ENTRY_POINT_GROUP, _REGISTRY)
 
 
 def build_steps(config: CurateConfig, persona_risks: dict[str, RiskLevel]) -> list[CurationStep]:

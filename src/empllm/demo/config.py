@@ -8,12 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from empllm.bench.registry import closed_builtin_tasks, task_names
 from empllm.provenance import stable_hash
 
 LANGUAGES = ("en", "zh")
 MODES = ("think", "drop")  # the contemplation kept as <think>, or dropped (the ablation)
-CLOSED_TASKS = ["perceive", "understand", "manage", "respond_mc", "safety", "intensity"]
-JUDGED_TASKS = ["respond_gen"]  # need --judge; `session` is left to `empllm bench` (minutes per item)
 
 
 class DemoConfig(BaseModel):
@@ -52,7 +51,8 @@ class DemoConfig(BaseModel):
 
     @property
     def bench_tasks(self) -> list[str]:
-        return list(self.tasks) + (JUDGED_TASKS if self.judge else [])
+        # a judge adds the judged replies; `session` is left to `empllm bench` (minutes per item)
+        return list(self.tasks) + (task_names(kind="respond", builtin=True) if self.judge else [])
 
     def hash(self) -> str:
         return stable_hash(self.model_dump())
@@ -67,7 +67,8 @@ PRESETS = {
                     bench_limit=0, calibrate=True, tasks=["perceive", "respond_mc"], examples_per_language=1,
                     example_max_tokens=96),
     "quick": dict(sessions_per_language=1, max_turns=2, exemplars=1, train_steps=3, batch_size=2, max_length=192,
-                  bench_limit=1, calibrate=True, tasks=CLOSED_TASKS, examples_per_language=1, example_max_tokens=48),
+                  bench_limit=1, calibrate=True, tasks=closed_builtin_tasks(), examples_per_language=1,
+                  example_max_tokens=48),
 }  # fmt: skip
 
 

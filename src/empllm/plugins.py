@@ -1,0 +1,16 @@
+"""Extensions from other packages: what they declare under an entry-point group (a name -> an
+object). Built-in entries win over a plugin of the same name, so a package cannot silently replace
+one."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+
+def plugin_entries(group: str, builtin: dict) -> dict:
+    """The built-in entries, then each one a package declares under `group` that they do not name."""
+    found = dict(builtin)
+    for entry in entry_points(group=group):
+        if entry.name not in found:
+            found[entry.name] = entry.load()
+    return found
