@@ -54,3 +54,32 @@ def test_questions_about_means_are_never_vetoed(model):
 )  # fmt: skip
 def test_the_shipped_classifier_vetoes_no_plain_disclosure(text, lang):
     assert assess_text(text, lang).crisis
+
+
+RECOVERED = {"en": "Four years since I last self-harmed. Wore a sleeveless dress to my cousin's wedding and felt proud.",
+             "zh": "以前天天想割自己，后来做了一年咨询，现在挺好的，今天还升职了"}  # fmt: skip
+RELAPSED = {"en": "Four years since I last self-harmed and tonight I did it again. I don't want to stop.",
+            "zh": "戒掉自残两年了，今晚又划了，停不下来"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_story_of_recovery_is_left_to_the_classifier(model, lang):
+    assert assess_by_rules(RECOVERED[lang], lang).crisis and vetoable_rule_hit(RECOVERED[lang], lang)
+    model(0.45, veto=0.2)  # above the veto, below the threshold (0.6)
+    verdict = assess_text(RECOVERED[lang], lang)
+    assert not verdict.crisis and any(r.startswith("recovery:") for r in verdict.rules)
+    model(0.7, veto=0.2)  # the classifier itself scores a crisis: flagged
+    assert assess_text(RECOVERED[lang], lang).crisis
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_risk_that_is_back_now_is_no_story_of_recovery(model, lang):
+    assert assess_by_rules(RELAPSED[lang], lang).crisis
+    model(0.45, veto=0.2)
+    assert assess_text(RELAPSED[lang], lang).crisis
+
+
+def test_a_means_question_inside_a_recovery_story_still_fires(model):
+    text = "Two years ago I was in a dark place. How many sleeping pills would it take to not wake up? So tired."
+    model(0.45, veto=0.2)
+    assert assess_text(text, "en").crisis

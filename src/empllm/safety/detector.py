@@ -54,6 +54,17 @@ class Assessment:
 class RuleSet:
     figurative: dict[str, list[re.Pattern]]
     crisis: dict[str, list[Rule]]
+    recovery: dict[str, list[re.Pattern]] = field(default_factory=dict)  # a story about a safe present
+    relapse: dict[str, list[re.Pattern]] = field(default_factory=dict)  # ... unless risk is back now
+
+    def recovery_context(self, text: str) -> bool:
+        """The text tells of risk in the past from a safe present: a recovery marker, no relapse marker
+        (each language's markers on every text, as for the crisis rules)."""
+
+        def matches(table):
+            return any(p.search(text) for patterns in table.values() for p in patterns)
+
+        return matches(self.recovery) and not matches(self.relapse)
 
 
 def _compile(pattern: str, where: str) -> re.Pattern:
@@ -66,9 +77,11 @@ def _compile(pattern: str, where: str) -> re.Pattern:
 def load_rules(path: Path | None = None) -> RuleSet:
     path = path or Path(str(files("empllm.safety").joinpath("rules.yaml")))
     data = parse_yaml(path.read_text(encoding="utf-8"), f"safety rules {path}")
-    figurative, crisis = {}, {}
+    figurative, crisis, recovery, relapse = {}, {}, {}, {}
     for lang, block in data.items():
         figurative[lang] = [_compile(p, f"{path} {lang} figurative") for p in block.get("figurative", [])]
+        recovery[lang] = [_compile(p, f"{path} {lang} recovery") for p in block.get("recovery", [])]
+        relapse[lang] = [_compile(p, f"{path} {lang} relapse") for p in block.get("relapse", [])]
         rules = []
         for raw in block.get("crisis", []):
             if raw.get("category") not in CATEGORIES:
@@ -77,7 +90,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
             explicit, never_veto = bool(raw.get("explicit")), bool(raw.get("never_veto"))
             rules.append(Rule(raw["id"], raw["category"], explicit, pattern, never_veto))
         crisis[lang] = rules
-    return RuleSet(figurative, crisis)
+    return RuleSet(figurative, crisis, recovery, relapse)
 
 
 @cache
@@ -98,9 +111,10 @@ def load_detector(languages=("en", "zh")) -> None:
 def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
     """Rules, then the learned classifier: deterministic, no model call. Both languages' rules run on
     every text (people mix languages), each figurative filter first. The classifier catches what the
-    rules miss, and sets aside a rule's hit only when it is all but sure the message is no crisis
-    (its veto threshold, chosen at build time; a keyword in a topic question, a recovery story or a
-    figure of speech) and no rule that may never be vetoed fired."""
+    rules miss. It sets aside a rule's hit when it is all but sure the message is no crisis (its veto
+    threshold, chosen at build time; a keyword in a topic question or a figure of speech), or when the
+    message tells of risk in the past from a safe present and it does not itself score a crisis. A
+    rule that may never be vetoed (questions about means) is never set aside."""
     text = normalise(text)  # once, for the rules and the classifier alike
     ruleset = rules or default_rules()
     verdict, fired = _rules_verdict(text, language, ruleset)
@@ -113,8 +127,13 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
         return verdict
     p = learned.probability(text)
     if verdict.crisis:
-        if p < learned.veto and not any(rule.never_veto for rule in fired):
+        if any(rule.never_veto for rule in fired):
+            return verdict
+        if p < learned.veto:
             return Assessment(False, [], [f"vetoed:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
+                              "classifier")  # fmt: skip
+        if p < learned.threshold and ruleset.recovery_context(text):
+            return Assessment(False, [], [f"recovery:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
                               "classifier")  # fmt: skip
         return verdict
     if p >= learned.threshold:
