@@ -35,6 +35,7 @@ FLOORS = {
     "heldout9": {"en": (0.96, 0.94, 0.10), "zh": (0.98, 0.86, 0.06)},
 }
 
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("which", list(FLOORS))
 def test_detection_figures_hold(which, lang):
