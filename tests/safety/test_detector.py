@@ -33,6 +33,10 @@ FLOORS = {
     # (docs/benchmarks/safety_heldout9.json): en 0.98 / 0.96 / 0.12, zh 1.00 / 0.88 / 0.06; read like
     # heldout8, and after that round en 0.98 / 0.96 / 0.08, zh 1.00 / 0.88 / 0.04
     "heldout9": {"en": (0.96, 0.94, 0.10), "zh": (0.98, 0.86, 0.06)},
+    # written for the detector of 1cebdd0 (hard negatives, recovery context) and measured once on
+    # 2026-12-03 (docs/benchmarks/safety_heldout10.json): en 1.00 / 0.90 / 0.07, zh 0.98 / 0.96 / 0.05;
+    # the detector before that round scored en 0.98 / 0.92 / 0.10, zh 0.98 / 0.96 / 0.07 on it
+    "heldout10": {"en": (0.98, 0.88, 0.09), "zh": (0.96, 0.94, 0.07)},
 }
 
 
