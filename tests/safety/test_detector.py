@@ -39,6 +39,11 @@ FLOORS = {
     # Its misses then shaped the means-question rules and figurative spans of the next round, which
     # measures en 1.00 / 0.98 / 0.06, zh 0.98 / 0.98 / 0.03, all 23 means questions, here
     "heldout10": {"en": (0.98, 0.96, 0.08), "zh": (0.96, 0.96, 0.05)},
+    # written for the detector of 9655583 and measured once on 2026-12-03
+    # (docs/benchmarks/safety_heldout11.json): en 0.96 / 0.88 / 0.08, 20/23 means questions; zh 0.98 /
+    # 0.94 / 0.10, 21/23. Three explicit wordings it missed were then added to the rules (an adverb
+    # before "want to die", "I want X dead", 没有活下去的理由; also 累赘 / 消失最好): en 0.98, zh 1.00 / 0.96
+    "heldout11": {"en": (0.96, 0.86, 0.10), "zh": (0.98, 0.92, 0.12)},
 }
 
 
