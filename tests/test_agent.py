@@ -175,8 +175,8 @@ async def test_notes_a_server_returned_as_reasoning_content_are_kept(tmp_path):
     from empllm.runtime import Runtime
 
     class ReasoningServer:
-        spec, cacheable = "reasoning-server", False
-        capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False)
+        spec = "reasoning-server"
+        capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False, cacheable=False)
 
         async def chat(self, messages, gen):
             notes = ("emotion: anxiety\nintensity: 7\ncause: exams\nappraisal: I will fail\nneed: reassurance\n"

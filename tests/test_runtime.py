@@ -23,10 +23,11 @@ class CountingBackend:
         self.active = 0
         self.peak = 0
         self.seeds = []
+        self.cache_identity = None
 
     @property
     def capabilities(self):
-        return Capabilities(chat_tuned=True, prompt_logprobs=True)
+        return Capabilities(chat_tuned=True, prompt_logprobs=True, cache_identity=self.cache_identity)
 
     async def _maybe_fail(self):
         self.calls += 1

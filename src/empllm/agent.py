@@ -83,9 +83,10 @@ class EmpatheticAgent:
     def _style(self, style: Style) -> str:
         if style != "auto":
             return style
-        if "+" in self.runtime.spec and self.runtime.spec.startswith("hf:"):
-            return "think"  # an adapter trained by `empllm train`
-        return "structured" if self.runtime.capabilities.chat_tuned else "transcript"
+        capabilities = self.runtime.capabilities
+        if capabilities.agent_style is not None:
+            return capabilities.agent_style
+        return "structured" if capabilities.chat_tuned else "transcript"
 
     def reset(self) -> None:
         self.turns = []

@@ -103,7 +103,7 @@ class Runtime:
         retry_wait_s: tuple[float, float] = (0.5, 8.0),
     ):
         self.backend = backend
-        self.cache = cache if getattr(backend, "cacheable", True) else None
+        self.cache = cache if backend.capabilities.cacheable else None
         self.retries = retries
         self.retry_wait_s = retry_wait_s
         self.usage = UsageTotals()
@@ -122,7 +122,7 @@ class Runtime:
         return {
             "spec": self.backend.spec,
             "server": getattr(self.backend, "public_base_url", None),
-            "files": getattr(self.backend, "cache_identity", None),
+            "files": self.backend.capabilities.cache_identity,
         }
 
     @staticmethod

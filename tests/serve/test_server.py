@@ -131,13 +131,13 @@ def test_a_crisis_message_gets_resources_over_http(runtime):
 class RecordingModel:
     """A chat model that records what it was asked and reports token usage, like a real server."""
 
-    spec, cacheable = "recording", False
+    spec = "recording"
 
     def __init__(self, text: str):
         from empllm.backends.base import Capabilities
 
         self.text, self.calls = text, []
-        self.capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False)
+        self.capabilities = Capabilities(chat_tuned=True, prompt_logprobs=False, cacheable=False)
 
     async def chat(self, messages, gen):
         from empllm.backends.base import Completion, Usage

@@ -85,11 +85,10 @@ class FlakyBackend:
     def __init__(self, inner, rate=0.3, seed=0):
         self.inner, self.rate, self.rng = inner, rate, random.Random(seed)
         self.spec, self.failures = inner.spec, 0
-        self.cacheable = False
 
     @property
     def capabilities(self):
-        return self.inner.capabilities
+        return self.inner.capabilities.model_copy(update={"cacheable": False})
 
     def _maybe_fail(self):
         if self.rng.random() < self.rate:

@@ -66,6 +66,11 @@ class Capabilities(BaseModel):
     streaming: bool = True
     why_no_logprobs: str | None = None
     structured_output: bool = False  # honours GenerationSettings.json_schema (response_format)
+    # what callers used to guess from spec strings:
+    cacheable: bool = True  # False: replies depend on call order (scripted), so the runtime caches none
+    cache_identity: str | None = None  # beyond the spec, what decides outputs (file sizes and times)
+    agent_style: str | None = None  # the agent style it is made for ("think": an adapter from empllm
+    # train); None: by chat_tuned, structured for a chat model, transcript for a base model
 
 
 @runtime_checkable
@@ -73,10 +78,7 @@ class Backend(Protocol):
     """A model. All methods are async; a backend that cannot do one raises CapabilityError."""
 
     spec: str
-    # Optional attributes the runtime reads with getattr:
-    #   cache_identity: str  -- what, beyond the spec, decides outputs (file sizes and times), so a
-    #                           replaced model file or retrained adapter never hits stale cache
-    #   cacheable: bool      -- False for backends whose replies depend on call order (scripted)
+    # Optional attribute the runtime reads with getattr:
     #   public_base_url: str -- the server, without credentials
 
     @property

@@ -71,6 +71,7 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.spec = spec
+        self.adapter = adapter
         self.cache_identity = file_fingerprint(Path(model_dir) / "config.json", adapter)
         self._torch = torch
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -106,6 +107,8 @@ class HFBackend:
             prompt_logprobs=True,
             max_context=self._max_context,
             seeded=True,
+            cache_identity=self.cache_identity,
+            agent_style="think" if self.adapter is not None else None,  # an adapter from empllm train
         )
 
     def _chat_prompt(self, messages: list[Message], gen: GenerationSettings) -> tuple[str, tuple[str, ...]]:

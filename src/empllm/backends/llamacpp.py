@@ -126,6 +126,8 @@ class LlamaCppBackend:
             max_context=self.n_ctx,
             seeded=True,
             structured_output=self._chat_tuned,  # chat() turns a JSON schema into a grammar
+            cache_identity=self.cache_identity,
+            agent_style="think" if self.lora_path is not None else None,  # an adapter from empllm train
         )
 
     # -- generation -------------------------------------------------------------------------

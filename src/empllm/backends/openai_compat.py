@@ -85,6 +85,7 @@ class OpenAIBackend:
             seeded=True,
             why_no_logprobs=self._why_no_logprobs,
             structured_output=bool(self._formats),
+            cache_identity=self.cache_identity,
         )
 
     def _error(self, exc: Exception) -> BackendError:

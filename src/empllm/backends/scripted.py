@@ -104,8 +104,6 @@ def _script_from_jsonl(path: Path, text: str) -> Script:
 
 
 class ScriptedBackend:
-    cacheable = False  # by-turn replies depend on how many calls came before
-
     def __init__(self, spec: str, path: Path):
         self.spec = spec
         self.path = path
@@ -120,6 +118,7 @@ class ScriptedBackend:
             prompt_logprobs=has_lp,
             seeded=True,
             why_no_logprobs=None if has_lp else "the scripted file has no 'logprobs' table",
+            cacheable=False,  # by-turn replies depend on how many calls came before
         )
 
     def _reply(self, last_text: str) -> str:

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from empllm.backends.embedded import is_embedded
+from empllm.backends.registry import kind_of, parse_spec
 from empllm.bench.contamination import find_in_files
 from empllm.bench.progress import BenchProgress
 from empllm.bench.run import BenchConfig, run_bench
@@ -41,9 +42,9 @@ def model_specs(config: DemoConfig, out_dir: Path) -> dict[str, str]:
     """The three models EmpTest measures. A base that is a GGUF (the embedded model, or
     hf:/path/model.gguf) is scored through llama.cpp, the tuned models with their LoRA adapters
     converted for it: the same weights as training, several times faster than transformers."""
-    kind, _, target = config.base.partition(":")
-    gguf = kind == "hf" and (is_embedded(target) or target.endswith(".gguf"))
-    scored = f"llamacpp:{target}" if config.bench_backend == "llamacpp" and gguf else config.base
+    base = parse_spec(config.base)
+    gguf = base.kind == "hf" and (is_embedded(base.target) or base.target.endswith(".gguf"))
+    scored = f"llamacpp:{base.target}" if config.bench_backend == "llamacpp" and gguf else config.base
     return {"base": scored, **{m: f"{scored}+{out_dir / 'train' / m}" for m in MODES}}
 
 
@@ -63,7 +64,7 @@ async def _simulate(config: DemoConfig, lang: str, out: Path, settings: Settings
                            min_turns=min(3, config.max_turns), max_turns=config.max_turns,
                            exemplars=config.exemplars)  # fmt: skip
     # one in-process model answers one call at a time: sessions in order lose least to an interruption
-    concurrency = 1 if config.model.startswith("llamacpp:") else 16
+    concurrency = 1 if kind_of(config.model).serial else 16
     with SimulationProgress(enabled=not quiet) as progress:
         summary = await run_simulation(sim, out, settings=settings, concurrency=concurrency,
                                        on_session=progress.update)  # fmt: skip
