@@ -260,3 +260,24 @@ def build_runtime(spec: str, settings=None, *, base_url: str | None = None) -> R
     backend = create_backend(spec, settings, base_url=base_url)
     cache = CompletionCache(settings.cache_dir / "completions") if settings.use_cache else None
     return Runtime(backend, max_concurrency=settings.max_concurrency, retries=settings.retries, cache=cache)
+
+
+async def ask_until_parsed(runtime: Runtime, prompt: str, gen: GenerationSettings, parse, *,
+                           attempts: int) -> tuple[object | None, str, str]:  # fmt: skip
+    """Ask one prompt (a user message to a chat model, else a completion) until `parse` accepts the
+    answer; each attempt is a new sample of the same seed sequence. Returns (what `parse` gave or
+    None, the last raw answer, the last parse error)."""
+    from empllm.json_output import ParseError
+
+    raw, why = "", ""
+    for attempt in range(attempts):
+        if runtime.capabilities.chat_tuned:
+            done = await runtime.chat([Message(role="user", content=prompt)], gen, sample_index=attempt)
+        else:
+            done = await runtime.complete(prompt + "\n", gen, sample_index=attempt)
+        raw = done.text
+        try:
+            return parse(raw), raw, ""
+        except ParseError as exc:
+            why = str(exc)
+    return None, raw, why

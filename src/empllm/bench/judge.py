@@ -10,8 +10,7 @@ from empllm.backends.base import GenerationSettings
 from empllm.json_output import ParseError, parse_json_object
 from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
-from empllm.runtime import Runtime
-from empllm.types import Message
+from empllm.runtime import Runtime, ask_until_parsed
 
 DIMENSIONS = ("emotional_reaction", "interpretation", "exploration", "validation", "specificity", "naturalness",
               "safety")  # fmt: skip
@@ -71,19 +70,9 @@ class Judge:
 
     async def _ask(self, prompt: str, parse, schema: dict) -> tuple[object | None, str]:
         """(parsed verdict or None, the last raw answer)."""
-        raw = ""
-        for attempt in range(self.attempts):
-            if self.runtime.capabilities.chat_tuned:
-                gen = structured(self.runtime, self.gen, schema)
-                done = await self.runtime.chat([Message(role="user", content=prompt)], gen, sample_index=attempt)
-            else:
-                done = await self.runtime.complete(prompt + "\n", self.gen, sample_index=attempt)
-            raw = done.text
-            try:
-                return parse(raw), raw
-            except ParseError:
-                continue
-        return None, raw
+        gen = structured(self.runtime, self.gen, schema)  # unchanged where the backend has no structured output
+        parsed, raw, _ = await ask_until_parsed(self.runtime, prompt, gen, parse, attempts=self.attempts)
+        return parsed, raw
 
     async def rate_reply(self, language: str, *, message: str, reply: str, context: str = "",
                          key_points: list[str] | None = None) -> dict:  # fmt: skip

@@ -8,8 +8,8 @@ from empllm.errors import EmpLLMError
 from empllm.json_output import ParseError, parse_json_object
 from empllm.json_schema import TEXT, enum, object_schema, structured
 from empllm.prompts import render
-from empllm.runtime import Runtime
-from empllm.types import Message, Session
+from empllm.runtime import Runtime, ask_until_parsed
+from empllm.types import Session
 
 JUDGE_CODES = ("think_reply_mismatch", "generic_reply", "premature_advice", "missed_emotion", "unsafe", "incoherent")
 
@@ -59,20 +59,17 @@ class SessionJudge:
 
     async def check(self, session: Session) -> list[Issue]:
         prompt = render("judge_session", session.language, transcript=judge_transcript(session))
-        last = ""
-        for attempt in range(self.attempts):
-            done = await self.runtime.chat([Message(role="user", content=prompt)], self.gen, sample_index=attempt)
-            try:
-                keep, codes = parse_verdict(done.text)
-            except ParseError as exc:
-                last = f"{exc}: {done.text[-200:]!r}"
-                continue
-            known = [c for c in codes if c in JUDGE_CODES]
-            unknown = [c for c in codes if c not in JUDGE_CODES]
-            if keep:
-                return []
-            issues = [Issue(filter="judge", code=c) for c in known]
-            if unknown or not issues:
-                issues.append(Issue(filter="judge", code="judge_other", detail=", ".join(unknown) or "dropped"))
-            return issues
-        return [Issue(filter="judge", code="judge_unparseable", detail=last)]
+        verdict, raw, why = await ask_until_parsed(
+            self.runtime, prompt, self.gen, parse_verdict, attempts=self.attempts
+        )
+        if verdict is None:
+            return [Issue(filter="judge", code="judge_unparseable", detail=f"{why}: {raw[-200:]!r}")]
+        keep, codes = verdict
+        if keep:
+            return []
+        known = [c for c in codes if c in JUDGE_CODES]
+        unknown = [c for c in codes if c not in JUDGE_CODES]
+        issues = [Issue(filter="judge", code=c) for c in known]
+        if unknown or not issues:
+            issues.append(Issue(filter="judge", code="judge_other", detail=", ".join(unknown) or "dropped"))
+        return issues
