@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from empllm.errors import EmpLLMError
@@ -59,9 +60,9 @@ def repair_torn_tail(path: Path) -> Path | None:
     return side
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """All records; a line that is not a JSON object is an error naming the file and line."""
-    records = []
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for every non-blank line; a line that is not a JSON object is an error
+    naming the file and line."""
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -72,8 +73,12 @@ def read_jsonl(path: Path) -> list[dict]:
                 raise EmpLLMError(f"{path} line {lineno}: not valid JSON ({exc.msg})") from None
             if not isinstance(record, dict):
                 raise EmpLLMError(f"{path} line {lineno}: expected a JSON object")
-            records.append(record)
-    return records
+            yield lineno, record
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """All records (see iter_jsonl)."""
+    return [record for _, record in iter_jsonl(path)]
 
 
 class JsonlAppender:

@@ -7,13 +7,13 @@ long enough that shared everyday phrases do not match, short enough to catch a c
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from empllm.bench.items import CANARY
+from empllm.jsonl_store import iter_jsonl
 
 N = 13
 _WORD = re.compile(r"[a-z0-9']+")
@@ -55,8 +55,7 @@ def _item_index() -> tuple[dict, dict]:
     words: dict[tuple[str, ...], str] = {}
     chars: dict[str, str] = {}
     for path in sorted(items_dir().glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line) if line.strip() else {}
+        for _, row in iter_jsonl(path):
             if "id" not in row:
                 continue
             for text in _strings({k: v for k, v in row.items() if k not in ("id", "source")}):

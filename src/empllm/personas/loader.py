@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from importlib.resources import files
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from empllm.errors import EmpLLMError, first_problem
+from empllm.jsonl_store import iter_jsonl
 from empllm.types import Persona
 from empllm.yaml_io import parse_yaml
 
@@ -22,16 +22,9 @@ def _describe(exc: ValidationError) -> str:
 
 def _rows(path: Path) -> list[tuple[str, object]]:
     """(where, raw card) pairs; `where` names the line or list position for error messages."""
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
-        rows = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((f"line {lineno}", json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise EmpLLMError(f"persona file {path} line {lineno}: not valid JSON ({exc.msg})") from None
-        return rows
+        return [(f"line {lineno}", row) for lineno, row in iter_jsonl(path)]
+    text = path.read_text(encoding="utf-8")
     data = parse_yaml(text, f"persona file {path}")
     if isinstance(data, dict) and "personas" in data:
         data = data["personas"]

@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import read_jsonl
 
 DEV_DIR = Path(str(files("empllm.safety").joinpath("data/dev")))
 MODEL_DIR = Path(str(files("empllm.safety").joinpath("model")))
@@ -30,7 +31,7 @@ def labelled_messages(folder: Path, language: str) -> list[dict]:
     """Every message of a labelled set (crisis*.LANG.jsonl and benign*.LANG.jsonl in `folder`)."""
     rows = []
     for path in sorted(folder.glob(f"*.{language}.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows += read_jsonl(path)
     return rows
 
 
