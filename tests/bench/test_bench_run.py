@@ -12,15 +12,15 @@ from empllm.bench.items import CANARY
 from empllm.bench.registry import items_dir
 from empllm.bench.tasks import load_units, mc_tasks
 
+from ..cli_in_process import run_empllm
+
 EMPLLM = str(Path(sys.executable).parent / "empllm")
 RUBRIC = ('Warm and specific.\n{"emotional_reaction": 8, "interpretation": 7, "exploration": 6, "validation": 8, '
           '"specificity": 7, "naturalness": 8, "safety": 10}')  # fmt: skip
 
 
-def bench(*args, tmp_path, timeout=300):
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.run([EMPLLM, "bench", *args, "--quiet"], capture_output=True, text=True, env=env,
-                          timeout=timeout)  # fmt: skip
+def bench(*args, tmp_path):
+    return run_empllm("bench", *args, "--quiet", env={"EMPLLM_CACHE_DIR": str(tmp_path / "cache")})
 
 
 def write_responses(path, rows):
@@ -134,8 +134,8 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path):
 
 
 def test_audit_passes_on_the_shipped_items_and_fails_on_a_planted_artifact(tmp_path):
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
-    ok = subprocess.run([EMPLLM, "bench", "audit"], capture_output=True, text=True, env=env, timeout=120)
+    env = {"EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
+    ok = run_empllm("bench", "audit", env=env)
     assert ok.returncode == 0, ok.stdout[-2000:]
     planted = tmp_path / "items"
     planted.mkdir()
@@ -145,8 +145,7 @@ def test_audit_passes_on_the_shipped_items_and_fails_on_a_planted_artifact(tmp_p
         row["options"][row["gold"]] += " — deeply and visibly, with everything that entails for her"
     (planted / "perceive.en.jsonl").write_text("\n".join([json.dumps({"canary": CANARY})] +
                                                          [json.dumps(r) for r in rows]) + "\n")  # fmt: skip
-    bad = subprocess.run([EMPLLM, "bench", "audit", "--items", str(planted)], capture_output=True, text=True,
-                         env=env, timeout=120)  # fmt: skip
+    bad = run_empllm("bench", "audit", "--items", str(planted), env=env)
     assert bad.returncode == 1
     assert "artifact_longest_option" in bad.stdout and "FAIL" in bad.stdout
 
