@@ -72,9 +72,14 @@ class OpenAIKind(BackendKind):
         from empllm.backends.openai_compat import OpenAIBackend
 
         model, endpoint = resolve_endpoint(parsed.target, settings.models_file, base_url or settings.base_url)
-        return OpenAIBackend(str(parsed), model, base_url=endpoint.base_url, api_key=endpoint.api_key(),
-                             timeout_s=settings.request_timeout_s,
-                             structured_output=endpoint.structured_output)  # fmt: skip
+        servers = [OpenAIBackend(str(parsed), model, base_url=url, api_key=endpoint.api_key(),
+                                 timeout_s=settings.request_timeout_s, structured_output=endpoint.structured_output)
+                   for url in endpoint.urls()]  # fmt: skip
+        if len(servers) == 1:
+            return servers[0]
+        from empllm.backends.replica_pool import ReplicaPool
+
+        return ReplicaPool(str(parsed), servers)
 
     def describe(self, settings: Settings) -> list[BackendInfo]:
         rows = []
@@ -82,8 +87,9 @@ class OpenAIKind(BackendKind):
             from empllm.backends.endpoints import load_models_file
 
             for name, endpoint in load_models_file(settings.models_file).endpoints.items():
-                ok, why = probe_server(endpoint.base_url, endpoint.api_key())
-                rows.append(BackendInfo(self.name, f"openai:{name}", ok, f"{endpoint.model or name}: {why}"))
+                for url in endpoint.urls():
+                    ok, why = probe_server(url, endpoint.api_key())
+                    rows.append(BackendInfo(self.name, f"openai:{name}", ok, f"{endpoint.model or name}: {why}"))
         base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
         if base_url:
             ok, why = probe_server(base_url, os.environ.get("OPENAI_API_KEY"))

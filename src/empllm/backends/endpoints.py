@@ -9,6 +9,11 @@ from a models file (`--models-file FILE`, `models_file:` in --config, or EMPLLM_
         base_url: http://10.0.0.5:8000/v1
         api_key_env: SIMULATOR_KEY      # the environment variable that holds its key
         structured_output: true         # send response_format with a JSON schema (default true)
+      fleet:                            # one model on several servers (replica_pool.py)
+        model: Qwen/Qwen2.5-7B-Instruct
+        base_urls: [http://10.0.0.6:8000/v1, http://10.0.0.7:8000/v1]
+
+Inline, several servers are comma-separated: `openai:MODEL@http://a:8000/v1,http://b:8000/v1`.
 
 A bare `openai:MODEL` goes to --base-url, OPENAI_BASE_URL, or api.openai.com. Keys are read from
 the environment when the backend is made and kept only inside its HTTP client: never in a spec,
@@ -21,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from empllm.errors import SpecError, first_problem
 
@@ -33,9 +38,19 @@ class Endpoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = None
-    base_url: str
+    base_url: str | None = None
+    base_urls: list[str] | None = Field(default=None, min_length=1)  # replicas of one model
     api_key_env: str | None = Field(default=None, pattern=_ENV_NAME.pattern)
     structured_output: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind_of_url(self) -> Endpoint:
+        if (self.base_url is None) == (self.base_urls is None):
+            raise ValueError("give base_url (one server) or base_urls (replicas), not both or neither")
+        return self
+
+    def urls(self) -> list[str]:
+        return self.base_urls or [self.base_url]
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -47,16 +62,19 @@ class ModelsFile(BaseModel):
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
 
 
-def split_inline(target: str) -> tuple[str, str | None]:
-    """`MODEL@URL` -> (MODEL, URL); a target without a URL -> (target, None)."""
+def split_inline(target: str) -> tuple[str, list[str] | None]:
+    """`MODEL@URL[,URL...]` -> (MODEL, URLs); a target without a URL -> (target, None)."""
     match = _INLINE.match(target)
     if not match:
         return target, None
-    url = match["url"]
-    if "@" in url.split("//", 1)[1].split("/", 1)[0]:
-        raise SpecError(f"openai:{match['model']}@...: credentials in a URL would be recorded with the spec; "
-                        "name the key's environment variable in a models file (api_key_env) instead")  # fmt: skip
-    return match["model"], url
+    urls = [url.strip() for url in match["url"].split(",") if url.strip()]
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SpecError(f"openai:{match['model']}@...: {url!r} is not an http(s) URL")
+        if "@" in url.split("//", 1)[1].split("/", 1)[0]:
+            raise SpecError(f"openai:{match['model']}@...: credentials in a URL would be recorded with the spec; "
+                            "name the key's environment variable in a models file (api_key_env) instead")  # fmt: skip
+    return match["model"], urls
 
 
 def load_models_file(path: Path) -> ModelsFile:
@@ -75,9 +93,9 @@ def load_models_file(path: Path) -> ModelsFile:
 
 def resolve_endpoint(target: str, models_file: Path | None, default_url: str | None) -> tuple[str, Endpoint]:
     """The model name to send and the endpoint for an `openai:` target."""
-    model, url = split_inline(target)
-    if url is not None:
-        return model, Endpoint(base_url=url)
+    model, urls = split_inline(target)
+    if urls is not None:
+        return model, Endpoint(base_url=urls[0]) if len(urls) == 1 else Endpoint(base_urls=urls)
     if models_file is not None:
         named = load_models_file(models_file).endpoints.get(target)
         if named is not None:
