@@ -414,7 +414,7 @@ def train_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Fine-tune a base model on EmpLLM data (TRL SFT + LoRA, loss on replies only). Resumable."""
-    from empllm.train.sft import TrainConfig, train
+    from empllm.train.sft import TrainConfig, is_main_process, train
 
     state.quiet = state.quiet or quiet
     if contemplation not in ("think", "drop"):
@@ -428,7 +428,7 @@ def train_command(
                          target_modules=modules, gradient_checkpointing=gradient_checkpointing, report_to=trackers,
                          seed=seed)  # fmt: skip
     summary = train(data, out, config, settings=_settings(), merge=merge, quiet=state.quiet)
-    if not state.quiet:
+    if not state.quiet and is_main_process():  # under accelerate launch, rank 0 speaks for the run
         sys.stderr.write(
             f"trained {summary['steps']} steps, loss {summary['loss_curve'][0]['loss']:.3f} -> "
             f"{summary['loss_curve'][-1]['loss']:.3f}, {summary['tokens_per_s']} tokens/s; "

@@ -7,6 +7,7 @@ folder is a PEFT adapter plus the tokenizer with its chat template, usable as `h
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from empllm import __version__
 from empllm.errors import EmpLLMError
+from empllm.jsonl_store import write_text_atomic
 from empllm.provenance import stable_hash
 from empllm.settings import Settings
 from empllm.train.chat_template import ensure_chat_template
@@ -76,18 +78,24 @@ def _lora_targets(modules: list[str]) -> list[str] | str:
     return "all-linear" if modules == ["all-linear"] else modules  # PEFT takes the shorthand as a string
 
 
+def is_main_process() -> bool:
+    """Rank 0, or the only process. Under `accelerate launch` / torchrun every rank runs this code;
+    only rank 0 writes the run's files (the trainer guards its own checkpoints)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _check_out(out: Path, config: TrainConfig, data: Path) -> bool:
-    """True when OUT holds checkpoints of this same run to resume from."""
+    """True when OUT holds checkpoints of this same run to resume from (every rank decides alike)."""
     meta = out / "train_config.json"
     if meta.is_file():
         old = json.loads(meta.read_text())
         if old.get("config_hash") != config.hash() or old.get("data") != str(data):
             raise EmpLLMError(f"{out} holds a training run with other data or settings; use another --out")
         return any(out.glob("checkpoint-*"))
-    out.mkdir(parents=True, exist_ok=True)
-    meta.write_text(
-        json.dumps({"config_hash": config.hash(), "config": config.model_dump(), "data": str(data)}, indent=2)
-    )
+    if is_main_process():
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(meta, json.dumps({"config_hash": config.hash(), "config": config.model_dump(),
+                                            "data": str(data)}, indent=2))  # fmt: skip
     return False
 
 
@@ -161,11 +169,13 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=True if resume else None)
     wall = time.perf_counter() - start
-    trainer.save_model(str(out))  # adapter (or model) + tokenizer with the chat template
-    tokenizer.save_pretrained(str(out))
+    trainer.save_model(str(out))  # adapter (or model) + tokenizer with the chat template; rank 0 only
+    main = trainer.accelerator.is_main_process
+    if main:
+        tokenizer.save_pretrained(str(out))
     eval_loss = None
     if splits.get("validation"):
-        eval_loss = float(trainer.evaluate()["eval_loss"])
+        eval_loss = float(trainer.evaluate()["eval_loss"])  # every rank takes part; the loss is gathered
     tokens = int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0)
     summary = {
         "base": config.base, "base_checkpoint": str(base_dir), "data": str(data), "out": str(out),
@@ -175,8 +185,11 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
         "loss_curve": losses, "final_train_loss": float(result.training_loss), "eval_loss": eval_loss,
         "tokens_seen": tokens, "train_wall_s": round(wall, 1),
         "tokens_per_s": round(tokens / wall, 1) if wall > 0 else None,
-        "device": "cuda" if cuda else "cpu", "empllm_version": __version__,
+        "device": "cuda" if cuda else "cpu", "processes": trainer.accelerator.num_processes,
+        "empllm_version": __version__,
     }  # fmt: skip
+    if not main:
+        return summary
     if losses:
         _plot_loss(losses, out / "loss.png")
     if merge and not config.full:
@@ -184,5 +197,5 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
         merged.save_pretrained(str(out / "merged"))
         tokenizer.save_pretrained(str(out / "merged"))
         summary["merged"] = str(out / "merged")
-    (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / "train_summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
