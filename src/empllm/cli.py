@@ -394,6 +394,9 @@ def train_command(
         str, typer.Option(help="think: learn to contemplate first; drop: replies only.")
     ] = "think",
     full: Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")] = False,
+    qlora: Annotated[
+        bool, typer.Option("--qlora", help="LoRA on a 4-bit base (bitsandbytes; needs a CUDA GPU).")
+    ] = False,
     max_steps: Annotated[int, typer.Option(min=1)] = 30,
     batch_size: Annotated[int, typer.Option(min=1)] = 4,
     grad_accum: Annotated[int, typer.Option(min=1)] = 1,
@@ -423,8 +426,9 @@ def train_command(
     if not modules:
         raise EmpLLMError("--target-modules: name at least one module, or all-linear")
     trackers = [t.strip() for t in report_to.split(",") if t.strip() and t.strip() != "none"]
-    config = TrainConfig(base=base, contemplation=contemplation, full=full, max_steps=max_steps, batch_size=batch_size,
-                         grad_accum=grad_accum, learning_rate=learning_rate, max_length=max_length, lora_r=lora_r,
+    config = TrainConfig(base=base, contemplation=contemplation, full=full, qlora=qlora, max_steps=max_steps,
+                         batch_size=batch_size, grad_accum=grad_accum, learning_rate=learning_rate,
+                         max_length=max_length, lora_r=lora_r,
                          target_modules=modules, gradient_checkpointing=gradient_checkpointing, report_to=trackers,
                          seed=seed)  # fmt: skip
     summary = train(data, out, config, settings=_settings(), merge=merge, quiet=state.quiet)

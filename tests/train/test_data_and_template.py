@@ -77,6 +77,7 @@ def test_config_hash_counts_what_the_weights_depend_on_only():
     base = TrainConfig()
     assert TrainConfig(gradient_checkpointing=True, report_to=["tensorboard"]).hash() == base.hash()
     assert TrainConfig(target_modules=["all-linear"]).hash() != base.hash()
+    assert TrainConfig(qlora=True).hash() != base.hash()  # a 4-bit base trains other weights
 
 
 def test_empty_target_modules_is_a_clear_error(tmp_path):
@@ -88,3 +89,15 @@ def test_empty_target_modules_is_a_clear_error(tmp_path):
     out = subprocess.run([empllm, "train", str(tmp_path), "--out", str(tmp_path / "o"), "--target-modules", " , "],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode != 0 and "--target-modules" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_qlora_without_cuda_is_one_clear_error_and_writes_nothing(tmp_path):
+    from ..cli_in_process import run_empllm
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.jsonl").write_text('{"messages": [{"role": "user", "content": "hi"}, '
+                                      '{"role": "assistant", "content": "hello"}]}\n')  # fmt: skip
+    done = run_empllm("train", str(data), "--out", str(tmp_path / "out"), "--qlora")
+    assert done.returncode != 0 and "--qlora needs a CUDA GPU" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -29,6 +29,7 @@ class TrainConfig(BaseModel):
     base: str = "hf:gemma-3-270m"
     contemplation: Literal["think", "drop"] = "think"
     full: bool = False  # full fine-tuning instead of LoRA
+    qlora: bool = False  # LoRA on a 4-bit (NF4) base through bitsandbytes: CUDA only
     lora_r: int = Field(default=8, ge=1)
     lora_alpha: int = Field(default=16, ge=1)
     lora_dropout: float = Field(default=0.05, ge=0, lt=1)
@@ -47,7 +48,10 @@ class TrainConfig(BaseModel):
     def hash(self) -> str:
         """What the weights depend on: how a run saves memory or where it logs does not count, so
         such a change still resumes the same run."""
-        kept = self.model_dump(exclude={"gradient_checkpointing", "report_to"})
+        # a setting added later counts only when used, so earlier runs keep their hash and resume
+        kept = self.model_dump(
+            exclude={"gradient_checkpointing", "report_to"} | ({"qlora"} if not self.qlora else set())
+        )
         return stable_hash(kept)
 
 
@@ -72,6 +76,23 @@ def resolve_base(spec: str, settings: Settings) -> Path:
         return checkpoint_dir(parsed.target, f"--base {spec}")  # a folder, or a hub id
     names = ", ".join(f"hf:{name}" for name in EMBEDDED_MODELS)
     raise EmpLLMError(f"--base {spec!r}: expected hf:PATH, hf:ORG/NAME (a hub id) or one of {names}")
+
+
+def _qlora_config(config: TrainConfig, cuda: bool):
+    """4-bit NF4 weights with bf16 compute (the QLoRA recipe); TRL prepares the model for it."""
+    if config.full:
+        raise EmpLLMError("--qlora trains a LoRA adapter on a 4-bit base; it cannot be combined with --full")
+    if not cuda:
+        raise EmpLLMError("--qlora needs a CUDA GPU (bitsandbytes 4-bit weights); on this machine train plain LoRA")
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise EmpLLMError("--qlora needs bitsandbytes: pip install bitsandbytes") from None
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)  # fmt: skip
 
 
 def _lora_targets(modules: list[str]) -> list[str] | str:
@@ -126,13 +147,15 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
 
     from empllm.train.assistant_mask import tokenize_for_assistant_loss
 
+    cuda = torch.cuda.is_available()
+    quantization = _qlora_config(config, cuda) if config.qlora else None  # refused before anything is written
     splits = load_training_data(data, config.contemplation)
     resume = _check_out(out, config, data)
     base_dir = resolve_base(config.base, settings)
-    cuda = torch.cuda.is_available()
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     ensure_chat_template(tokenizer)
-    model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32,
+                                                 quantization_config=quantization)  # fmt: skip
 
     losses: list[dict] = []
 
