@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from empllm.contemplation_text import render_contemplation, render_think
 from empllm.errors import EmpLLMError
 from empllm.hub_card import front_matter
 from empllm.jsonl_store import write_text_atomic
-from empllm.session_view import load_sessions
+from empllm.session_view import iter_sessions
 from empllm.types import Session
 
 Format = Literal["openai", "sharegpt", "alpaca", "hf"]
@@ -55,31 +56,34 @@ def session_messages(session: Session, mode: ContemplationMode, reasoning_key: s
     return messages
 
 
+def validation_personas(personas: set[str], validation: float, seed: int) -> set[str]:
+    """The personas held out for validation. At least one when there are two or more."""
+    ordered = sorted(personas)
+    random.Random(seed).shuffle(ordered)
+    n_val = 0 if validation <= 0 or len(ordered) < 2 else max(1, round(len(ordered) * validation))
+    return set(ordered[:n_val])
+
+
 def split_by_persona(sessions: list[Session], validation: float, seed: int) -> dict[str, list[Session]]:
-    """No persona in both splits. At least one validation persona when there are two or more."""
-    personas = sorted({s.persona_id for s in sessions})
-    random.Random(seed).shuffle(personas)
-    n_val = 0 if validation <= 0 or len(personas) < 2 else max(1, round(len(personas) * validation))
-    val = set(personas[:n_val])
+    """No persona in both splits."""
+    val = validation_personas({s.persona_id for s in sessions}, validation, seed)
     return {"train": [s for s in sessions if s.persona_id not in val],
             "validation": [s for s in sessions if s.persona_id in val]}  # fmt: skip
 
 
-def _sharegpt(rows: list[tuple[Session, list[dict]]]) -> list[dict]:
+def _sharegpt(s: Session, msgs: list[dict]) -> dict:
     role = {"user": "human", "assistant": "gpt"}
-    return [{"id": s.id, "conversations": [{"from": role[m["role"]], "value": m["content"]} for m in msgs]}
-            for s, msgs in rows]  # fmt: skip
+    return {"id": s.id, "conversations": [{"from": role[m["role"]], "value": m["content"]} for m in msgs]}
 
 
-def _alpaca(rows: list[tuple[Session, list[dict]]]) -> list[dict]:
+def _alpaca(s: Session, msgs: list[dict]) -> list[dict]:
     """One example per assistant reply, with the earlier exchanges as `history`."""
     out = []
-    for s, msgs in rows:
-        history: list[list[str]] = []
-        for user, assistant in zip(msgs[0::2], msgs[1::2], strict=False):
-            out.append({"instruction": user["content"], "input": "", "output": assistant["content"],
-                        "history": [list(h) for h in history], "id": s.id})  # fmt: skip
-            history.append([user["content"], assistant["content"]])
+    history: list[list[str]] = []
+    for user, assistant in zip(msgs[0::2], msgs[1::2], strict=False):
+        out.append({"instruction": user["content"], "input": "", "output": assistant["content"],
+                    "history": [list(h) for h in history], "id": s.id})  # fmt: skip
+        history.append([user["content"], assistant["content"]])
     return out
 
 
@@ -110,39 +114,122 @@ def export_dataset(
         raise EmpLLMError(
             f"--contemplation field needs --format openai or hf ({fmt} has no reasoning field); use think"
         )
-    sessions = load_sessions(in_path)
-    if not sessions:
+    personas = {s.persona_id for s in iter_sessions(in_path)}  # a first pass: which personas validate
+    if not personas:
         raise EmpLLMError(f"{in_path} holds no sessions")
     out_dir.mkdir(parents=True, exist_ok=True)
-    splits = split_by_persona(sessions, validation, seed)
-    rows = {split: [(s, session_messages(s, mode, reasoning_key)) for s in ss] for split, ss in splits.items()}
-    rows = {split: [(s, m) for s, m in r if m] for split, r in rows.items() if r}
-    files: dict[str, str] = {}
+    held_out = validation_personas(personas, validation, seed)
+    stats = ExportStats()
+    writers: dict[str, _SplitWriter] = {}
+    try:
+        for session in iter_sessions(in_path):  # the second pass writes as it reads: memory stays flat
+            split = "validation" if session.persona_id in held_out else "train"
+            stats.add(split, session)
+            messages = session_messages(session, mode, reasoning_key)
+            if messages:
+                if split not in writers:
+                    writers[split] = _SplitWriter(out_dir, split, fmt)
+                writers[split].write(session, messages)
+    except BaseException:
+        for writer in writers.values():
+            writer.discard()  # an earlier export in OUT stays as it was
+        raise
+    files = {split: writer.close() for split, writer in writers.items()}
     if fmt == "hf":
-        from datasets import Dataset, DatasetDict
-
-        def records(r):
-            return [{"id": s.id, "persona_id": s.persona_id, "language": s.language, "messages": m} for s, m in r]
-
-        DatasetDict({split: Dataset.from_list(records(r)) for split, r in rows.items()}).save_to_disk(
-            str(out_dir / "hf")
-        )
-        files = {split: f"hf/{split}" for split in rows}
-    for split, r in rows.items():
-        if fmt == "openai":
-            path = out_dir / f"{split}.jsonl"
-            write_text_atomic(path, "".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n" for _, m in r))
-            files[split] = path.name
-        elif fmt in ("sharegpt", "alpaca"):
-            path = out_dir / f"{split}.json"
-            _write_json(path, _sharegpt(r) if fmt == "sharegpt" else _alpaca(r))
-            files[split] = path.name
+        files = _save_hf(out_dir, files)
     if fmt in ("sharegpt", "alpaca"):
         _write_json(out_dir / "dataset_info.json", _dataset_info(name, fmt, files))
-    info = _describe(in_path, sessions, splits, fmt, mode, files, reasoning_key)
+    info = _describe(in_path, stats, fmt, mode, files, reasoning_key)
     _write_json(out_dir / "export.json", info)
     (out_dir / "README.md").write_text(dataset_card(info), encoding="utf-8")
     return info
+
+
+class _SplitWriter:
+    """One split's file, written a session at a time and put in place on close. hf splits go
+    through a JSONL file that `datasets` turns into arrow (_save_hf)."""
+
+    def __init__(self, out_dir: Path, split: str, fmt: str):
+        self.fmt = fmt
+        suffix = ".json" if fmt in ("sharegpt", "alpaca") else ".jsonl"
+        self.path = out_dir / (f"{split}{suffix}" if fmt != "hf" else f".{split}.hf.jsonl")
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.file = self.partial.open("w", encoding="utf-8")
+        self.items = 0
+        if fmt in ("sharegpt", "alpaca"):
+            self.file.write("[")
+
+    def _item(self, item: dict) -> None:
+        if self.fmt in ("sharegpt", "alpaca"):  # a JSON array, one element per line
+            self.file.write(("," if self.items else "") + "\n" + json.dumps(item, ensure_ascii=False))
+        else:
+            self.file.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self.items += 1
+
+    def write(self, session: Session, messages: list[dict]) -> None:
+        if self.fmt == "openai":
+            self._item({"messages": messages})
+        elif self.fmt == "sharegpt":
+            self._item(_sharegpt(session, messages))
+        elif self.fmt == "alpaca":
+            for row in _alpaca(session, messages):
+                self._item(row)
+        else:
+            self._item({"id": session.id, "persona_id": session.persona_id, "language": session.language,
+                        "messages": messages})  # fmt: skip
+
+    def discard(self) -> None:
+        self.file.close()
+        self.partial.unlink(missing_ok=True)
+
+    def close(self) -> str:
+        if self.fmt in ("sharegpt", "alpaca"):
+            self.file.write("\n]\n")
+        self.file.close()
+        self.partial.replace(self.path)
+        return self.path.name
+
+
+def _save_hf(out_dir: Path, files: dict[str, str]) -> dict[str, str]:
+    """The hf splits as a `datasets` folder (arrow), built from their JSONL files without holding them."""
+    from datasets import DatasetDict, load_dataset
+
+    cache = out_dir / ".hf-cache"
+    splits = load_dataset("json", data_files={split: str(out_dir / name) for split, name in files.items()},
+                          cache_dir=str(cache))  # fmt: skip
+    DatasetDict(dict(splits)).save_to_disk(str(out_dir / "hf"))
+    for name in files.values():
+        (out_dir / name).unlink()
+    shutil.rmtree(cache, ignore_errors=True)
+    return {split: f"hf/{split}" for split in files}
+
+
+class ExportStats:
+    """What the dataset card and export.json say about the sessions, counted as they stream by."""
+
+    def __init__(self):
+        self.sessions: Counter = Counter()
+        self.personas: dict[str, set] = {}
+        self.languages: Counter = Counter()
+        self.strategies: Counter = Counter()
+        self.emotions: Counter = Counter()
+        self.assistant_turns = 0
+        self.models: set[str] = set()
+        self.config_hashes: set[str] = set()
+        self.prompts_versions: set[str] = set()
+
+    def add(self, split: str, s: Session) -> None:
+        self.sessions[split] += 1
+        self.personas.setdefault(split, set()).add(s.persona_id)
+        self.languages[s.language] += 1
+        for t in s.turns:
+            if t.role == "psychologist" and t.contemplation:
+                self.assistant_turns += 1
+                self.strategies[t.contemplation.strategy.value] += 1
+                self.emotions[t.contemplation.emotion.value] += 1
+        self.models |= {f"{role}: {spec}" for role, spec in s.models.items()}
+        self.config_hashes.add(s.config_hash)
+        self.prompts_versions.add(s.prompts_version)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -152,7 +239,7 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _describe(in_path: Path, sessions, splits, fmt, mode, files, reasoning_key) -> dict:
+def _describe(in_path: Path, stats: ExportStats, fmt, mode, files, reasoning_key) -> dict:
     folder = in_path if in_path.is_dir() else in_path.parent
     curate = _read_json(folder / "curate.json")
     run = None
@@ -160,19 +247,19 @@ def _describe(in_path: Path, sessions, splits, fmt, mode, files, reasoning_key) 
         first_input = Path(curate.get("input", [""])[0])
         run = _read_json(first_input.parent / "run.json")
     run = run or _read_json(folder / "run.json")
-    replies = [t for s in sessions for t in s.turns if t.role == "psychologist" and t.contemplation]
+    splits = ("train", "validation")
     return {
         "format": fmt, "contemplation": mode, "files": files, "source": str(in_path),
         "reasoning_key": reasoning_key if mode == "field" else None,
-        "sessions": {split: len(ss) for split, ss in splits.items()},
-        "personas": {split: len({s.persona_id for s in ss}) for split, ss in splits.items()},
-        "assistant_turns": len(replies),
-        "languages": dict(Counter(s.language for s in sessions)),
-        "strategies": dict(Counter(t.contemplation.strategy.value for t in replies).most_common()),
-        "emotions": dict(Counter(t.contemplation.emotion.value for t in replies).most_common()),
-        "models": sorted({f"{role}: {spec}" for s in sessions for role, spec in s.models.items()}),
-        "config_hashes": sorted({s.config_hash for s in sessions}),
-        "prompts_versions": sorted({s.prompts_version for s in sessions}),
+        "sessions": {split: stats.sessions[split] for split in splits},
+        "personas": {split: len(stats.personas.get(split, ())) for split in splits},
+        "assistant_turns": stats.assistant_turns,
+        "languages": dict(stats.languages),
+        "strategies": dict(stats.strategies.most_common()),
+        "emotions": dict(stats.emotions.most_common()),
+        "models": sorted(stats.models),
+        "config_hashes": sorted(stats.config_hashes),
+        "prompts_versions": sorted(stats.prompts_versions),
         "curation": curate and {"config": curate.get("config"), "summary": curate.get("summary")},
         "simulation": run and {"config_hash": run.get("config_hash"), "config": run.get("config")},
         "empllm_version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -9,7 +10,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from empllm.errors import EmpLLMError
-from empllm.jsonl_store import read_jsonl
+from empllm.jsonl_store import iter_jsonl
 from empllm.types import Session
 
 
@@ -24,15 +25,27 @@ def session_files(target: Path) -> list[Path]:
     return [target]
 
 
-def load_sessions(target: Path) -> list[Session]:
-    sessions = []
+def iter_sessions(target: Path) -> Iterator[Session]:
+    """Every session of a run folder or file, one at a time (memory stays flat however many)."""
     for path in session_files(target):
-        for i, record in enumerate(read_jsonl(path), 1):
+        for i, (_, record) in enumerate(iter_jsonl(path), 1):
             try:
-                sessions.append(Session.model_validate(record))
+                yield Session.model_validate(record)
             except ValueError as exc:
                 raise EmpLLMError(f"{path} record {i}: not a session ({str(exc).splitlines()[0]})") from None
-    return sessions
+
+
+def count_sessions(target: Path) -> int:
+    """Records in the session files, counted by line without parsing them (for progress)."""
+    total = 0
+    for path in session_files(target):
+        with path.open("rb") as f:
+            total += sum(1 for line in f if line.strip())
+    return total
+
+
+def load_sessions(target: Path) -> list[Session]:
+    return list(iter_sessions(target))
 
 
 def print_session(s: Session, console: Console) -> None:

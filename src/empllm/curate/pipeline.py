@@ -20,9 +20,9 @@ from empllm.curate.decision import Decision, Issue
 from empllm.curate.judge import SessionJudge
 from empllm.curate.steps import build_steps
 from empllm.errors import EmpLLMError
-from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail
+from empllm.jsonl_store import JsonlAppender, iter_jsonl, repair_torn_tail
 from empllm.runtime import Runtime
-from empllm.session_view import load_sessions, session_files
+from empllm.session_view import count_sessions, iter_sessions, session_files
 from empllm.types import RiskLevel, Session
 
 
@@ -65,8 +65,8 @@ async def run_curation(
     concurrency: int = 4, on_progress=None,
 ) -> CurateSummary:  # fmt: skip
     inputs = session_files(in_path)
-    sessions = load_sessions(in_path)
-    if not sessions:
+    total = count_sessions(in_path)  # sessions are read one at a time below: memory stays flat
+    if not total:
         raise EmpLLMError(f"{in_path} holds no sessions")
     if out_dir.resolve() in {p.parent.resolve() for p in inputs}:
         raise EmpLLMError("OUT must be a different folder from IN (curate never modifies its input)")
@@ -81,11 +81,10 @@ async def run_curation(
     decisions_path, kept_path = out_dir / "decisions.jsonl", out_dir / "sessions.jsonl"
     for p in (decisions_path, kept_path):
         repair_torn_tail(p)
-    decided = {
-        d["id"]: Decision.model_validate(d) for d in (read_jsonl(decisions_path) if decisions_path.is_file() else [])
-    }
-    kept_ids = {r["id"] for r in (read_jsonl(kept_path) if kept_path.is_file() else [])}
-    summary = CurateSummary(total=len(sessions), already_done=len(decided), steps=config.funnel_order())
+    decided = {d["id"]: Decision.model_validate(d)
+               for _, d in (iter_jsonl(decisions_path) if decisions_path.is_file() else [])}  # fmt: skip
+    kept_ids = {r["id"] for _, r in (iter_jsonl(kept_path) if kept_path.is_file() else [])}
+    summary = CurateSummary(total=total, already_done=len(decided), steps=config.funnel_order())
     steps = build_steps(config, _persona_risks(in_path))
     order = config.funnel_order()
     judge = SessionJudge(judge_runtime) if judge_runtime is not None else None
@@ -102,8 +101,15 @@ async def run_curation(
             if on_progress:
                 on_progress(summary)
 
-        pending: list[Session] = []
-        for session in sessions:  # the steps, in input order (dedup keeps the first of near-duplicates)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def judged(session: Session) -> None:
+            async with gate:
+                issues = await judge.check(session)
+            record(session, issues)
+
+        pending: list[Session] = []  # for the judge, a bounded batch at a time
+        for session in iter_sessions(in_path):  # the steps in input order (dedup keeps the first of near-duplicates)
             if session.id in decided:
                 done = decided[session.id]
                 if not any(i.filter != JUDGE for i in done.issues):
@@ -122,13 +128,9 @@ async def run_curation(
             if not issues:
                 for step in steps:
                     step.remember(session)
-
-        gate = asyncio.Semaphore(concurrency)
-
-        async def judged(session: Session) -> None:
-            async with gate:
-                issues = await judge.check(session)
-            record(session, issues)
+            if len(pending) >= 8 * concurrency:
+                await asyncio.gather(*(judged(s) for s in pending))
+                pending.clear()
 
         await asyncio.gather(*(judged(s) for s in pending))
 
