@@ -8,6 +8,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from empllm import plugins
+
 
 def install_plugin(root: Path, module: str, source: str, group: str, entries: dict[str, str], monkeypatch) -> Path:
     """Writes `module`.py and its distribution under `root`; `entries` maps entry names to
@@ -21,5 +23,6 @@ def install_plugin(root: Path, module: str, source: str, group: str, entries: di
     (info / "entry_points.txt").write_text(f"[{group}]\n{lines}", encoding="utf-8")
     monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
+    monkeypatch.setattr(plugins, "_DECLARED", {})  # read the entry points again, with this package
     monkeypatch.delitem(sys.modules, module, raising=False)
     return root
