@@ -1,6 +1,10 @@
 """`empllm train` under `accelerate launch` (DDP; on CPU with gloo): two processes train one model,
 rank 0 alone writes the run's files and reports the loss. GPU configs (DDP, DeepSpeed ZeRO-3, FSDP)
-are in configs/accelerate/ and are not run here."""
+are in configs/accelerate/ and are not run here.
+
+accelerate's `--cpu` with several processes needs mpirun and otherwise starts one process; its
+torchrun launcher (`--multi_gpu`) starts two, and on a machine without a GPU EmpLLM's trainer says
+`use_cpu`, so they join over gloo. That is the real data-parallel path, minus the GPUs."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ BIN = Path(sys.executable).parent
 def test_two_processes_train_one_adapter_and_rank_0_alone_reports(sft_run, tmp_path):
     root, _, env = sft_run  # its exported data and its model cache (the dequantized base is reused)
     out = tmp_path / "ddp"
-    args = [str(BIN / "accelerate"), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+    args = [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
             "--mixed_precision", "no", "--dynamo_backend", "no", str(BIN / "empllm"), "train", str(root / "data"),
             "--out", str(out), "--max-steps", "2", "--batch-size", "1", "--max-length", "128"]  # fmt: skip
     done = subprocess.run(args, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=900)

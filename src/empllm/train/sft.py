@@ -173,6 +173,8 @@ def train(data: Path, out: Path, config: TrainConfig, *, settings: Settings, mer
         bf16=cuda, report_to=config.report_to, include_num_input_tokens_seen=True, disable_tqdm=quiet,
         gradient_checkpointing=config.gradient_checkpointing,
         dataloader_num_workers=0, eval_strategy="no",
+        # without a GPU, say so: several processes (torchrun, accelerate launch) then train together over gloo
+        use_cpu=not cuda,
     )  # fmt: skip
     peft_config = None
     if not config.full:
