@@ -18,7 +18,7 @@ def models_file(tmp_path, text: str):
 
 
 def test_inline_endpoint_names_model_and_server():
-    assert split_inline("Qwen/Qwen3-8B@http://10.0.0.5:8001/v1") == ("Qwen/Qwen3-8B", "http://10.0.0.5:8001/v1")
+    assert split_inline("Qwen/Qwen3-8B@http://10.0.0.5:8001/v1") == ("Qwen/Qwen3-8B", ["http://10.0.0.5:8001/v1"])
     assert split_inline("gpt-4o-mini") == ("gpt-4o-mini", None)
     assert split_inline("model@latest") == ("model@latest", None)  # an @ without a URL is part of the name
 
