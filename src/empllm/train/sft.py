@@ -87,7 +87,7 @@ def _qlora_config(config: TrainConfig, cuda: bool):
     try:
         import bitsandbytes  # noqa: F401
     except ImportError:
-        raise EmpLLMError("--qlora needs bitsandbytes: pip install bitsandbytes") from None
+        raise EmpLLMError("--qlora needs bitsandbytes: pip install 'empllm[qlora]'") from None
     import torch
     from transformers import BitsAndBytesConfig
 
