@@ -15,7 +15,6 @@ from empllm.plugins import plugin_entries
 from empllm.settings import Settings
 
 ENTRY_POINT_GROUP = "empllm.backends"
-KINDS = tuple(BUILTIN_KINDS)
 
 __all__ = ["BackendInfo", "ModelSpec", "create_backend", "describe_backends", "kind_of", "parse_spec"]
 

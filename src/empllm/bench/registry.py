@@ -62,10 +62,6 @@ class TaskSpec:
     read_external: Callable[[Path], list] | None = field(default=None, repr=False)
 
     @property
-    def judged(self) -> bool:
-        return self.kind in ("respond", "session")
-
-    @property
     def external(self) -> bool:
         return self.read_external is not None
 
