@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     use_cache: bool = True
     n_ctx: int = Field(default=4096, ge=256, description="context window for llama.cpp models")
     n_threads: int | None = None
+    # The crisis detector's Gemma reader (safety/reader.py) beside its n-gram classifier.
+    safety_reader: bool = True
 
     @classmethod
     def settings_customise_sources(

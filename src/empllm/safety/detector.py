@@ -1,8 +1,9 @@
 """Crisis detection in what a user writes (and in the agent's own contemplation), en + zh.
 
 Rules first (`rules.yaml`): figurative spans ("this movie killed me", 笑死我了) are blanked out,
-then every crisis rule is tried. What they miss goes to a small learned classifier (`classifier.py`,
-built ahead of time and shipped), which catches far more indirect disclosures. A model check can be
+then every crisis rule is tried. What they miss goes to the learned models, built ahead of time and
+shipped: a character n-gram classifier (`classifier.py`) and a reader of meaning, the first layers of
+the embedded Gemma tuned as a classifier (`reader.py`); they catch far more indirect disclosures. A model check can be
 added where a capable chat model is configured; it can raise an alarm the rules missed, never
 silence one they raised.
 """
@@ -99,19 +100,24 @@ def default_rules() -> RuleSet:
 
 
 def load_detector(languages=("en", "zh")) -> None:
-    """Read the rules and the shipped classifiers now (about 1 s), so that a server fails at start on
+    """Read the rules, the shipped classifiers and the reader now (a few seconds), so that a server fails at start on
     a broken file and its first request waits for nothing."""
     from empllm.safety.classifier import language_model
+
+    from empllm.safety.reader import crisis_reader
 
     default_rules()
     for language in languages:
         language_model(language)
+    crisis_reader()
 
 
-def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True) -> Assessment:
-    """Rules, then the learned classifier: deterministic, no model call. Both languages' rules run on
-    every text (people mix languages), each figurative filter first. The classifier catches what the
-    rules miss. It sets aside a rule's hit when it is all but sure the message is no crisis (its veto
+def assess_text(text: str, language: str, rules: RuleSet | None = None, *, classifier: bool = True,
+                reader: bool = True) -> Assessment:  # fmt: skip
+    """Rules, then the learned models: deterministic, no text generated. Both languages' rules run on
+    every text (people mix languages), each figurative filter first. The learned models (the n-gram
+    classifier, and the Gemma reader unless `reader` is False or it is off) catch what the rules
+    miss. It sets aside a rule's hit when it is all but sure the message is no crisis (its veto
     threshold, chosen at build time; a keyword in a topic question or a figure of speech), or when the
     message tells of risk in the past from a safe present and it does not itself score a crisis. A
     rule that may never be vetoed (questions about means) is never set aside."""
@@ -120,25 +126,40 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
     verdict, fired = _rules_verdict(text, language, ruleset)
     if not classifier:
         return verdict
-    from empllm.safety.classifier import language_model
-
-    learned = language_model(language)
+    if verdict.crisis and any(rule.never_veto for rule in fired):
+        return verdict  # nothing may set it aside, so no model needs to read it
+    learned = learned_score(text, language, reader=reader)
     if learned is None:
         return verdict
-    p = learned.probability(text)
+    p, threshold, veto = learned
     if verdict.crisis:
-        if any(rule.never_veto for rule in fired):
-            return verdict
-        if p < learned.veto:
+        if p < veto:
             return Assessment(False, [], [f"vetoed:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
                               "classifier")  # fmt: skip
-        if p < learned.threshold and ruleset.recovery_context(text):
+        if p < threshold and ruleset.recovery_context(text):
             return Assessment(False, [], [f"recovery:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
                               "classifier")  # fmt: skip
         return verdict
-    if p >= learned.threshold:
+    if p >= threshold:
         return Assessment(True, [], [f"classifier:{p:.2f}"], "classifier")
     return verdict
+
+
+def learned_score(text: str, language: str, *, reader: bool = True) -> tuple[float, float, float] | None:
+    """The learned models' crisis probability for a normalised text, with the threshold and veto it is
+    read against: the n-gram classifier's, or, where the Gemma reader is on, the mean of both read
+    against the combined threshold and veto (safety/reader.py). None where no classifier was built."""
+    from empllm.safety.classifier import language_model
+    from empllm.safety.reader import COMBINED_THRESHOLD, COMBINED_VETO, combined, crisis_reader
+
+    learned = language_model(language)
+    if learned is None:
+        return None
+    p = learned.probability(text)
+    gemma = crisis_reader() if reader else None
+    if gemma is None:
+        return p, learned.threshold, learned.veto
+    return combined(p, gemma.probability(text)), COMBINED_THRESHOLD, COMBINED_VETO
 
 
 def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
