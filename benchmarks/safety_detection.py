@@ -36,7 +36,9 @@ from empllm.safety.classifier import DEV_DIR, labelled_messages  # noqa: E402
 from empllm.safety.detector import assess_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "safety" / "data"
-HELDOUT_SETS = sorted(p.name for p in HELDOUT_DIR.glob("heldout*"))
+HELDOUT_SETS = sorted(
+    (p.name for p in HELDOUT_DIR.glob("heldout*")), key=lambda name: int(name.removeprefix("heldout") or 1)
+)  # heldout2 before heldout12
 NEWEST_SET = (HELDOUT_SETS or ["means_heldout"])[-1]
 
 

@@ -13,6 +13,12 @@ from empllm.settings import Settings
 # once. CI points EMPLLM_TEST_CACHE somewhere persistent across steps.
 TEST_CACHE = Path(os.environ.get("EMPLLM_TEST_CACHE", Path(__file__).resolve().parents[1] / ".empllm-cache"))
 
+# The crisis detector's Gemma reader needs the dequantized embedded model in the cache directory, and
+# many tests run the CLI with a fresh cache each: it would be dequantized again every time. The suite
+# runs the n-gram detector unless a test asks for the reader (the `reader_on` fixture in
+# tests/safety/conftest.py, and the server test that sets EMPLLM_SAFETY_READER itself).
+os.environ.setdefault("EMPLLM_SAFETY_READER", "false")
+
 
 @pytest.fixture(scope="session")
 def model_cache_dir() -> Path:

@@ -37,19 +37,28 @@ FLOORS = {
     # 2026-12-03 (docs/benchmarks/safety_heldout10.json): en 1.00 / 0.90 / 0.07, zh 0.98 / 0.96 / 0.05;
     # the detector before that round scored en 0.98 / 0.92 / 0.10, zh 0.98 / 0.96 / 0.07 on it.
     # Its misses then shaped the means-question rules and figurative spans of the next round, which
-    # measures en 1.00 / 0.98 / 0.06, zh 0.98 / 0.98 / 0.03, all 23 means questions, here
-    "heldout10": {"en": (0.98, 0.96, 0.08), "zh": (0.96, 0.96, 0.05)},
+    # measures en 1.00 / 0.98 / 0.06, zh 0.98 / 0.98 / 0.03, all 23 means questions, here. With the
+    # English Gemma reader (git 08ef14c) en is 0.96 / 0.98 / 0.06: one explicit message fewer, a
+    # trade for the reader's gains on heldout11 and heldout12; the English explicit floor follows it.
+    "heldout10": {"en": (0.96, 0.96, 0.08), "zh": (0.96, 0.96, 0.05)},
     # written for the detector of 9655583 and measured once on 2026-12-03
     # (docs/benchmarks/safety_heldout11.json): en 0.96 / 0.88 / 0.08, 20/23 means questions; zh 0.98 /
     # 0.94 / 0.10, 21/23. Three explicit wordings it missed were then added to the rules (an adverb
     # before "want to die", "I want X dead", 没有活下去的理由; also 累赘 / 消失最好): en 0.98, zh 1.00 / 0.96
     "heldout11": {"en": (0.96, 0.86, 0.10), "zh": (0.98, 0.92, 0.12)},
+    # written while the Gemma reader was built, kept unread until the detector with it was frozen
+    # (08ef14c), then measured once (docs/benchmarks/safety_reader_heldout12.json): with the reader in
+    # both languages en 1.00 / 0.96 / 0.09, zh 0.98 / 0.88 / 0.05; the n-gram detector before it en
+    # 0.98 / 0.90 / 0.08, zh 1.00 / 0.96 / 0.05. Chinese then went back to the n-gram classifier alone
+    # (reader.READER_LANGUAGES; its figures on this set were those of the same measurement).
+    "heldout12": {"en": (1.00, 0.96, 0.09), "zh": (1.00, 0.96, 0.05)},
 }
 
 
+@pytest.mark.integration  # the Gemma reader runs: the real embedded model's first layers
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("which", list(FLOORS))
-def test_detection_figures_hold(which, lang):
+def test_detection_figures_hold(which, lang, reader_on):
     explicit, indirect, false_pos = FLOORS[which][lang]
     result = measure(load(which, lang), lang)
     assert result["crisis_messages"] >= 80 and result["benign_messages"] >= 80
@@ -65,8 +74,9 @@ def test_detection_figures_hold(which, lang):
 MEANS_FLOORS = {"en": (1.0, 0.05), "zh": (1.0, 0.10)}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_questions_about_means_are_caught(lang):
+def test_questions_about_means_are_caught(lang, reader_on):
     recall, false_pos = MEANS_FLOORS[lang]
     result = measure(load("means_heldout", lang), lang)
     assert result["crisis_messages"] == 40 and result["benign_messages"] == 40

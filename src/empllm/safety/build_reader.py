@@ -79,7 +79,8 @@ def train(rows, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: 
     optimiser = torch.optim.AdamW([{"params": trainable, "lr": lr}, {"params": head.parameters(), "lr": lr * 5}],
                                   weight_decay=0.01)  # fmt: skip
     steps = epochs * -(-len(rows) // batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / (0.05 * steps)) * (1 - s / steps))
+    warmup = 0.05 * steps
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warmup) * (1 - s / steps))
     positives = sum(r["label"] == "crisis" for r in rows)
     pos_weight = torch.tensor((len(rows) - positives) / positives)
     rng = random.Random(seed)
@@ -108,6 +109,7 @@ def train(rows, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: 
 
 
 def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: float) -> Path:
+    import numpy as np
     import peft
     import torch
     import transformers
@@ -119,12 +121,11 @@ def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: 
     thresholds = {}
     for lang in LANGUAGES:
         benign = [r["text"] for r in calibration if r["language"] == lang and r["label"] == "none"]
-        import numpy as np
-
         thresholds[lang] = lowest_threshold(np.array(score(tokenizer, body, head, benign)), stop=0.99, fallback=0.99)
     partial = out_dir.with_name(out_dir.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     body.save_pretrained(str(partial))
+    (partial / "README.md").unlink(missing_ok=True)  # peft's empty model card
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(partial / "head.safetensors"))
     meta = {"kind": "Gemma 3 270M, first layers, LoRA + linear head on mean-pooled states",
             "layers": layers, "epochs": epochs, "seed": seed, "lora_rank": rank, "batch": batch, "lr": lr,

@@ -103,7 +103,6 @@ def load_detector(languages=("en", "zh")) -> None:
     """Read the rules, the shipped classifiers and the reader now (a few seconds), so that a server fails at start on
     a broken file and its first request waits for nothing."""
     from empllm.safety.classifier import language_model
-
     from empllm.safety.reader import crisis_reader
 
     default_rules()
@@ -128,10 +127,28 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
         return verdict
     if verdict.crisis and any(rule.never_veto for rule in fired):
         return verdict  # nothing may set it aside, so no model needs to read it
-    learned = learned_score(text, language, reader=reader)
+    from empllm.safety.classifier import language_model
+    from empllm.safety.reader import COMBINED_THRESHOLD, COMBINED_VETO, combined, crisis_reader
+
+    learned = language_model(language)
     if learned is None:
         return verdict
-    p, threshold, veto = learned
+    p = learned.probability(text)
+    gemma = crisis_reader() if reader else None
+    if gemma is None or not gemma.reads(language):
+        return _learned_verdict(verdict, fired, text, ruleset, p, learned.threshold, learned.veto)
+    # The reader costs about 25 ms; where no reading of it could change the verdict, it is not run.
+    lowest, highest = (_learned_verdict(verdict, fired, text, ruleset, combined(p, r), COMBINED_THRESHOLD,
+                                        COMBINED_VETO) for r in (0.0, 1.0))  # fmt: skip
+    if lowest.crisis == highest.crisis:
+        return lowest
+    return _learned_verdict(verdict, fired, text, ruleset, combined(p, gemma.probability(text)), COMBINED_THRESHOLD,
+                            COMBINED_VETO)  # fmt: skip
+
+
+def _learned_verdict(verdict: Assessment, fired: list[Rule], text: str, ruleset: RuleSet, p: float,
+                     threshold: float, veto: float) -> Assessment:  # fmt: skip
+    """The rules' verdict read against a learned probability: a veto, a recovery story, or an alarm."""
     if verdict.crisis:
         if p < veto:
             return Assessment(False, [], [f"vetoed:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
@@ -143,23 +160,6 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
     if p >= threshold:
         return Assessment(True, [], [f"classifier:{p:.2f}"], "classifier")
     return verdict
-
-
-def learned_score(text: str, language: str, *, reader: bool = True) -> tuple[float, float, float] | None:
-    """The learned models' crisis probability for a normalised text, with the threshold and veto it is
-    read against: the n-gram classifier's, or, where the Gemma reader is on, the mean of both read
-    against the combined threshold and veto (safety/reader.py). None where no classifier was built."""
-    from empllm.safety.classifier import language_model
-    from empllm.safety.reader import COMBINED_THRESHOLD, COMBINED_VETO, combined, crisis_reader
-
-    learned = language_model(language)
-    if learned is None:
-        return None
-    p = learned.probability(text)
-    gemma = crisis_reader() if reader else None
-    if gemma is None:
-        return p, learned.threshold, learned.veto
-    return combined(p, gemma.probability(text)), COMBINED_THRESHOLD, COMBINED_VETO
 
 
 def assess_by_rules(text: str, language: str, rules: RuleSet | None = None) -> Assessment:
