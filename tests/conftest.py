@@ -15,8 +15,7 @@ TEST_CACHE = Path(os.environ.get("EMPLLM_TEST_CACHE", Path(__file__).resolve().p
 
 # The crisis detector's Gemma reader needs the dequantized embedded model in the cache directory, and
 # many tests run the CLI with a fresh cache each: it would be dequantized again every time. The suite
-# runs the n-gram detector unless a test asks for the reader (the `reader_on` fixture in
-# tests/safety/conftest.py, and the server test that sets EMPLLM_SAFETY_READER itself).
+# runs the n-gram detector unless a test asks for the reader (the `reader_on` fixture below).
 os.environ.setdefault("EMPLLM_SAFETY_READER", "false")
 
 
@@ -74,3 +73,21 @@ def sft_run(tmp_path_factory, model_cache_dir: Path):
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     return root, args, env
+
+
+@pytest.fixture(scope="session")
+def gemma_reader(embedded_gguf, model_cache_dir):
+    """The crisis detector's Gemma reader, loaded once per session from the shared model cache."""
+    from empllm.backends.hf import dequantized_checkpoint
+    from empllm.safety.reader import CrisisReader
+
+    return CrisisReader(checkpoint=dequantized_checkpoint(embedded_gguf, model_cache_dir))
+
+
+@pytest.fixture
+def reader_on(monkeypatch, gemma_reader):
+    """The detector as it serves by default: rules, then the n-gram classifier and the Gemma reader."""
+    from empllm.safety import reader
+
+    monkeypatch.setattr(reader, "crisis_reader", lambda: gemma_reader)
+    return gemma_reader
