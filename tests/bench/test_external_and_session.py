@@ -91,10 +91,11 @@ async def test_a_session_measures_the_clients_change_and_the_judges_rating(tmp_p
     assert [t["role"] for t in record["turns"]] == ["client", "psychologist"] * 3
     assert record["intensity_delta"] == -2 and record["trust_delta"] == 2
     assert record["score"] == pytest.approx((8 + 7 + 6 + 8 + 7 + 8 + 10) / 7)
+    from empllm.bench.records import SampleRecord
     from empllm.bench.results import summarize_task
 
-    row = summarize_task("session", [{**record, "language": "en"}])
-    assert row["chance"] == 1.0 and row["trust_delta"] == 2 and row["n"] == 1
+    row = summarize_task("session", [SampleRecord(id="s1", task="session", language="en", **record)])
+    assert row.chance == 1.0 and row.trust_delta == 2 and row.n == 1
 
 
 async def test_without_a_judge_judged_tasks_are_skipped_and_said_so(tmp_path):

@@ -59,10 +59,11 @@ def test_expected_rating_and_chance():
 
 
 def test_the_constant_rater_baseline_is_the_best_single_number():
+    from empllm.bench.records import SampleRecord
     from empllm.bench.results import summarize_task
 
-    samples = [{"score": 5.0, "chance": 1.0, "method": "responses", "reference": [4, 4, 4, 4]},
-               {"score": 6.0, "chance": 1.0, "method": "responses", "reference": [4, 4, 4, 4]}]  # fmt: skip
+    samples = [SampleRecord(id=f"i{n}", task="intensity", language="en", score=score, chance=1.0, method="responses",
+                            reference=[4, 4, 4, 4]) for n, score in enumerate((5.0, 6.0))]  # fmt: skip
     row = summarize_task("intensity", samples)
-    assert row["constant_baseline"] == pytest.approx(100.0)  # answering 4 everywhere is perfect here
-    assert row["score"] == pytest.approx(55.0)
+    assert row.constant_baseline == pytest.approx(100.0)  # answering 4 everywhere is perfect here
+    assert row.score == pytest.approx(55.0)

@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from empllm.bench.compare import compare_runs, load_run
+from empllm.bench.records import SampleRecord, TaskScore
 
 WORST = 5
 
@@ -34,45 +35,44 @@ def score_bar(score, interval, chance, best, width: int = 360) -> str:
     return "".join(parts) + "</svg>"
 
 
-def _below(row: dict) -> str:
+def _below(row: TaskScore) -> str:
     """A flag for a score whose whole interval lies under chance: a systematic bias, not noise."""
-    ci = row.get("interval")
-    if not ci or ci[1] >= row["chance"]:
+    ci = row.interval
+    if not ci or ci[1] >= row.chance:
         return ""
-    hint = "; see acc_mi" if "acc_mi" in row else ""
+    hint = "; see acc_mi" if row.has("acc_mi") else ""
     return f" <span class='below' title='the interval lies below chance'>below chance{hint}</span>"
 
 
-def worst_items(samples: list[dict], task: str, language: str, n: int = WORST) -> list[dict]:
-    rows = [s for s in samples if s["task"] == task and s["language"] == language]
+def worst_items(samples: list[SampleRecord], task: str, language: str, n: int = WORST) -> list[SampleRecord]:
+    rows = [s for s in samples if s.task == task and s.language == language]
 
     def badness(s):
-        if s.get("score") is None:
+        if s.score is None:
             return float("inf")
-        lls = s.get("loglikelihoods")
-        if lls and s.get("pred") is not None and s["pred"] != s.get("gold"):  # confidently wrong first
-            return 1 + lls[s["pred"]] - lls[s["gold"]]
-        return -s["score"]
+        lls = s.loglikelihoods
+        if lls and s.pred is not None and s.pred != s.gold:  # confidently wrong first
+            return 1 + lls[s.pred] - lls[s.gold]
+        return -s.score
 
     return sorted(rows, key=badness, reverse=True)[:n]
 
 
-def _describe(s: dict) -> str:
+def _describe(s: SampleRecord) -> str:
     esc = html.escape
-    if "options" in s:
-        pred = s.get("pred")
-        got = "(unparsed)" if pred is None else s["options"][pred]
-        return f"answered <b>{esc(got)}</b>; gold <b>{esc(s['options'][s['gold']])}</b>"
-    if "reference" in s:
-        return f"ratings {esc(str(s.get('ratings')))} vs reference {esc(str(s['reference']))}"
-    if "reply" in s:
-        return f"reply: {esc(s['reply'][:300])}"
-    if "persona" in s:
-        return f"persona {esc(s['persona'])}; intensity {s.get('intensity_start')}→{s.get('intensity_end')}"
+    if s.options is not None:
+        got = "(unparsed)" if s.pred is None else s.options[s.pred]
+        return f"answered <b>{esc(got)}</b>; gold <b>{esc(s.options[s.gold])}</b>"
+    if s.reference is not None:
+        return f"ratings {esc(str(s.ratings))} vs reference {esc(str(s.reference))}"
+    if s.reply is not None:
+        return f"reply: {esc(s.reply[:300])}"
+    if s.persona is not None:
+        return f"persona {esc(s.persona)}; intensity {s.intensity_start}→{s.intensity_end}"
     return ""
 
 
-def render_report(results: dict, samples: list[dict], comparison: dict | None = None) -> str:
+def render_report(results: dict, samples: list[SampleRecord], comparison: dict | None = None) -> str:
     esc = html.escape
     out = [
         "<!doctype html><html><head><meta charset='utf-8'><title>EmpTest report</title><style>"
@@ -90,36 +90,36 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         "<th class='num'>chance-normalized</th><th>chart</th></tr>",
     ]
     for key, row in results["tasks"].items():
-        ci = row.get("interval")
+        ci = row.interval
         out.append(
-            f"<tr data-task='{esc(key)}'><td>{esc(row['task'])}</td><td>{esc(row['language'])}</td>"
-            f"<td>{esc(str(row['method']))}</td><td class='num'>{row['n']}/{row['n_items']}</td>"
-            f"<td class='num score'>{fmt_num(row['score'])}</td><td>{fmt_num(ci and ci[0])} – {fmt_num(ci and ci[1])}"
+            f"<tr data-task='{esc(key)}'><td>{esc(row.task)}</td><td>{esc(str(row.language))}</td>"
+            f"<td>{esc(str(row.method))}</td><td class='num'>{row.n}/{row.n_items}</td>"
+            f"<td class='num score'>{fmt_num(row.score)}</td><td>{fmt_num(ci and ci[0])} – {fmt_num(ci and ci[1])}"
             f"{_below(row)}</td>"
-            f"<td class='num'>{fmt_num(row['chance'])}</td><td class='num'>{fmt_num(row['chance_normalized'])}</td>"
-            f"<td>{score_bar(row['score'], ci, row['chance'], row['best'])}</td></tr>"
+            f"<td class='num'>{fmt_num(row.chance)}</td><td class='num'>{fmt_num(row.chance_normalized)}</td>"
+            f"<td>{score_bar(row.score, ci, row.chance, row.best)}</td></tr>"
         )
     out.append("</table>")
     extras = [(k, r) for k, r in results["tasks"].items()
-              if "acc_norm" in r or "pairwise" in r or "trust_delta" in r or "constant_baseline" in r]  # fmt: skip
+              if any(r.has(f) for f in ("acc_norm", "pairwise", "trust_delta", "constant_baseline"))]  # fmt: skip
     if extras:
         out.append("<h2>More measures</h2><ul>")
         for key, r in extras:
-            if "acc_norm" in r:
-                mi = f", acc_mi {fmt_num(r['acc_mi'])}" if "acc_mi" in r else ""
-                out.append(f"<li>{esc(key)}: acc_norm {fmt_num(r['acc_norm'])}{mi}</li>")
-            if "constant_baseline" in r:
+            if r.has("acc_norm"):
+                mi = f", acc_mi {fmt_num(r.acc_mi)}" if r.has("acc_mi") else ""
+                out.append(f"<li>{esc(key)}: acc_norm {fmt_num(r.acc_norm)}{mi}</li>")
+            if r.has("constant_baseline"):
                 out.append(f"<li>{esc(key)}: the best constant rating (the same number for every emotion) "
-                           f"scores {fmt_num(r['constant_baseline'])}; below that, the model reads nothing from "
+                           f"scores {fmt_num(r.constant_baseline)}; below that, the model reads nothing from "
                            "the dialogue</li>")  # fmt: skip
-            if "trust_delta" in r:
-                out.append(f"<li>{esc(key)}: client intensity change {fmt_num(r['intensity_delta'], 2)}, trust change "
-                           f"{fmt_num(r['trust_delta'], 2)}</li>")  # fmt: skip
-            if "pairwise" in r:
-                p = r["pairwise"]
-                out.append(f"<li>{esc(key)}: pairwise win rate {fmt_num(p['win_rate'])} (length-controlled "
-                           f"{fmt_num(p['lc_win_rate'])}), judge position consistency "
-                           f"{fmt_num(p['position_consistency'])} over {p['n']} pairs</li>")  # fmt: skip
+            if r.has("trust_delta"):
+                out.append(f"<li>{esc(key)}: client intensity change {fmt_num(r.intensity_delta, 2)}, trust change "
+                           f"{fmt_num(r.trust_delta, 2)}</li>")  # fmt: skip
+            if r.pairwise is not None:
+                p = r.pairwise
+                out.append(f"<li>{esc(key)}: pairwise win rate {fmt_num(p.win_rate)} (length-controlled "
+                           f"{fmt_num(p.lc_win_rate)}), judge position consistency "
+                           f"{fmt_num(p.position_consistency)} over {p.n} pairs</li>")  # fmt: skip
         out.append("</ul>")
     if results.get("skipped"):
         out.append("<h2>Skipped</h2><ul>")
@@ -129,11 +129,11 @@ def render_report(results: dict, samples: list[dict], comparison: dict | None = 
         out.append(render_comparison(comparison))
     out.append("<h2>Worst items</h2>")
     for key, row in results["tasks"].items():
-        if row["language"] == "all":
+        if row.language == "all":
             continue
         out.append(f"<h3>{esc(key)}</h3><table class='worst'>")
-        for s in worst_items(samples, row["task"], row["language"]):
-            out.append(f"<tr><td>{esc(s['id'])}</td><td class='num'>{fmt_num(s.get('score'), 2)}</td>"
+        for s in worst_items(samples, row.task, row.language):
+            out.append(f"<tr><td>{esc(s.id)}</td><td class='num'>{fmt_num(s.score, 2)}</td>"
                        f"<td>{_describe(s)}</td></tr>")  # fmt: skip
         out.append("</table>")
     out.append("</body></html>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from empllm.bench.intensity import RATINGS, item_score
+from empllm.bench.records import PairwiseScore, SampleRecord, TaskScore
 from empllm.bench.registry import get_task
 from empllm.bench.scorers import BEST, SCALE
 from empllm.bench.stats import bootstrap_interval, chance_normalized, length_controlled_win_rate
@@ -14,55 +15,59 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarize_task(task: str, samples: list[dict], *, seed: int = 0) -> dict:
+def summarize_task(task: str, samples: list[SampleRecord], *, seed: int = 0, language: str | None = None) -> TaskScore:
     kind = get_task(task).kind
     scale = SCALE[kind]
-    scored = [s for s in samples if s.get("score") is not None]
-    values = [scale * s["score"] for s in scored]
-    chance = scale * (_mean([s["chance"] for s in samples]) or 0.0)
+    scored = [s for s in samples if s.score is not None]
+    values = [scale * s.score for s in scored]
+    chance = scale * (_mean([s.chance for s in samples]) or 0.0)
     best = scale * BEST[kind]
     score = _mean(values)
+    interval = bootstrap_interval(values, seed=seed)
     row = {
         "task": task,
         "kind": kind,
         "n": len(scored),
         "n_items": len(samples),
         "unparseable": len(samples) - len(scored),
-        "method": Counter(s.get("method") for s in samples).most_common(1)[0][0] if samples else None,
+        "method": Counter(s.method for s in samples).most_common(1)[0][0] if samples else None,
         "score": score,
-        "interval": bootstrap_interval(values, seed=seed),
+        "interval": interval,
         "chance": chance,
         "best": best,
         "chance_normalized": None if score is None else chance_normalized(score, chance, best),
+        "chance_normalized_interval": None
+        if interval is None
+        else [chance_normalized(x, chance, best) for x in interval],
     }
-    ci = row["interval"]
-    row["chance_normalized_interval"] = None if ci is None else [chance_normalized(x, chance, best) for x in ci]
+    if language is not None:
+        row["language"] = language
     if kind == "mc":
-        row["acc_norm"] = 100 * (_mean([s["acc_norm"] for s in samples]) or 0.0)
-        row["acc_norm_interval"] = bootstrap_interval([100 * s["acc_norm"] for s in samples], seed=seed)
-        calibrated = [100 * s["acc_mi"] for s in samples if "acc_mi" in s]
+        row["acc_norm"] = 100 * (_mean([s.acc_norm for s in samples]) or 0.0)
+        row["acc_norm_interval"] = bootstrap_interval([100 * s.acc_norm for s in samples], seed=seed)
+        calibrated = [100 * s.acc_mi for s in samples if s.acc_mi is not None]
         if calibrated:
             row["acc_mi"] = _mean(calibrated)
             row["acc_mi_interval"] = bootstrap_interval(calibrated, seed=seed)
     if kind == "rating" and samples:  # the best a rater that ignores the dialogue could do
         row["constant_baseline"] = max(
-            (10 * _mean([item_score([c] * len(s["reference"]), s["reference"]) for s in samples]), c) for c in RATINGS
+            (10 * _mean([item_score([c] * len(s.reference), s.reference) for s in samples]), c) for c in RATINGS
         )[0]
     if kind == "session":
         for key in ("intensity_delta", "trust_delta"):
-            row[key] = _mean([s[key] for s in samples if s.get(key) is not None])
-    pairs = [s for s in samples if s.get("pair_parsed")]
+            row[key] = _mean([getattr(s, key) for s in samples if getattr(s, key) is not None])
+    pairs = [s for s in samples if s.pair_parsed]
     if pairs:
-        outcomes = [s["outcome"] for s in pairs]
-        row["pairwise"] = {
-            "n": len(pairs),
-            "unparseable": sum(1 for s in samples if s.get("pair_parsed") is False),
-            "win_rate": 100 * sum(outcomes) / len(outcomes),
-            "win_rate_interval": bootstrap_interval([100 * o for o in outcomes], seed=seed),
-            "lc_win_rate": _pct(length_controlled_win_rate(outcomes, [s["length_delta"] for s in pairs])),
-            "position_consistency": 100 * sum(s["consistent"] for s in pairs) / len(pairs),
-        }
-    return row
+        outcomes = [s.outcome for s in pairs]
+        row["pairwise"] = PairwiseScore(
+            n=len(pairs),
+            unparseable=sum(1 for s in samples if s.pair_parsed is False),
+            win_rate=100 * sum(outcomes) / len(outcomes),
+            win_rate_interval=bootstrap_interval([100 * o for o in outcomes], seed=seed),
+            lc_win_rate=_pct(length_controlled_win_rate(outcomes, [s.length_delta for s in pairs])),
+            position_consistency=100 * sum(s.consistent for s in pairs) / len(pairs),
+        )
+    return TaskScore(**row)
 
 
 def _pct(x: float | None) -> float | None:

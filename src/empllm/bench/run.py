@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from empllm import __version__
 from empllm.bench import tasks as T
 from empllm.bench.judge import Judge
+from empllm.bench.records import SampleRecord
 from empllm.bench.results import summarize_task
 from empllm.bench.scorers import score_mc, score_rating, score_respond
 from empllm.bench.session_task import run_eval_session
@@ -206,7 +207,8 @@ async def run_bench(
                 async def one(index: int, item, unit=unit) -> None:
                     async with gate:
                         record = await run.score(unit, index, item)
-                    writer.write({"task": unit.task, "language": unit.language, "id": item.id, **record})
+                    sample = SampleRecord(task=unit.task, language=unit.language, id=item.id, **record)
+                    writer.write(sample.to_json())
                     if progress is not None:
                         progress.advance(unit)
 
@@ -215,7 +217,7 @@ async def run_bench(
                     timings[unit.name] = time.perf_counter() - unit_start
     finally:
         await run.aclose()
-    samples = read_jsonl(samples_path)
+    samples = [SampleRecord.model_validate(row) for row in read_jsonl(samples_path)]
     results = build_results(config, run, samples, provenance, timings, time.perf_counter() - start)
     write_json(out_dir / "results.json", results)
     from empllm.bench.report import write_report
@@ -224,24 +226,24 @@ async def run_bench(
     return results
 
 
-def build_results(config, run: BenchRun, samples: list[dict], provenance: dict, timings: dict, wall_s: float) -> dict:
+def build_results(config, run: BenchRun, samples: list[SampleRecord], provenance: dict, timings: dict,
+                  wall_s: float) -> dict:  # fmt: skip
     tasks: dict[str, dict] = {}
-    by_unit: dict[tuple[str, str], list[dict]] = {}
+    by_unit: dict[tuple[str, str], list[SampleRecord]] = {}
     wanted = {(u.task, u.language): {it.id for it in u.items} for u in run.units}
     for s in samples:
-        key = (s["task"], s["language"])
-        if key in wanted and s["id"] in wanted[key]:
+        key = (s.task, s.language)
+        if key in wanted and s.id in wanted[key]:
             by_unit.setdefault(key, []).append(s)
     for (task, lang), rows in sorted(by_unit.items()):
-        row = summarize_task(task, rows, seed=config.seed)
-        row["language"] = lang
+        row = summarize_task(task, rows, seed=config.seed, language=lang)
         if f"{task}.{lang}" in timings:
-            row["wall_s"] = round(timings[f"{task}.{lang}"], 2)
-        tasks[f"{task}.{lang}"] = row
+            row.wall_s = round(timings[f"{task}.{lang}"], 2)
+        tasks[f"{task}.{lang}"] = row.to_json()
     for task in dict.fromkeys(t for t, _ in by_unit):  # pooled over languages
         rows = [s for (t, _), group in by_unit.items() if t == task for s in group]
         if len({lang for (t, lang) in by_unit if t == task}) > 1:
-            tasks[task] = {**summarize_task(task, rows, seed=config.seed), "language": "all"}
+            tasks[task] = summarize_task(task, rows, seed=config.seed, language="all").to_json()
     usage = {spec: rt.usage.model_dump() for spec, rt in run.runtimes.items()}
     return {
         "emptest_version": 1,

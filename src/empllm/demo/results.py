@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from empllm.bench.compare import compare_runs, load_run
+from empllm.bench.records import TaskScore
 from empllm.demo.config import MODES, DemoConfig
 from empllm.demo.examples import example_messages
 
@@ -19,18 +20,18 @@ COMPARISONS = {  # name: (run A, run B, what B - A tests)
 }
 
 
-def _metric_values(row: dict) -> dict[str, dict]:
+def _metric_values(row: TaskScore) -> dict[str, dict]:
     """Every metric of one bench results row, each with its bootstrap interval."""
-    if row.get("kind") != "mc":
-        return {"score": {"score": row.get("score"), "interval": row.get("interval")}}
-    out = {"acc": {"score": row.get("score"), "interval": row.get("interval")},
-           "acc_norm": {"score": row.get("acc_norm"), "interval": row.get("acc_norm_interval")}}  # fmt: skip
-    if "acc_mi" in row:
-        out["acc_mi"] = {"score": row["acc_mi"], "interval": row.get("acc_mi_interval")}
+    if row.kind != "mc":
+        return {"score": {"score": row.score, "interval": row.interval}}
+    out = {"acc": {"score": row.score, "interval": row.interval},
+           "acc_norm": {"score": row.acc_norm, "interval": row.acc_norm_interval}}  # fmt: skip
+    if row.has("acc_mi"):
+        out["acc_mi"] = {"score": row.acc_mi, "interval": row.acc_mi_interval}
     return out
 
 
-def _rows(results: dict) -> dict[str, dict]:
+def _rows(results: dict) -> dict[str, TaskScore]:
     """Bench rows pooled ("perceive") and per language ("perceive.en"), pooled first."""
     keys = sorted(results["tasks"], key=lambda k: (k.partition(".")[0], "." in k, k))
     return {k: results["tasks"][k] for k in keys}
@@ -96,8 +97,8 @@ def build_results(config: DemoConfig, out_dir: Path, stages: dict, specs: dict[s
     emptest = {"models": specs, "rows": {}, "deltas": {}}
     for name, run_dir in runs.items():
         for key, row in _rows(load_run(run_dir)[0]).items():
-            entry = emptest["rows"].setdefault(key, {"n": row.get("n"), "chance": row.get("chance"),
-                                                     "best": row.get("best"), "metrics": {}})  # fmt: skip
+            entry = emptest["rows"].setdefault(key, {"n": row.n, "chance": row.chance, "best": row.best,
+                                                     "metrics": {}})  # fmt: skip
             for metric, values in _metric_values(row).items():
                 entry["metrics"].setdefault(metric, {})[name] = values
     for cmp_name, (a, b, _) in COMPARISONS.items():
