@@ -14,8 +14,9 @@ import pytest
 
 from empllm.bench import scorers
 from empllm.bench.items import IntensityItem, MCItem, load_item_file
+from empllm.bench.kinds import rating_items
 from empllm.bench.lm_eval_export import TASKS, export_lm_eval, utils_source
-from empllm.bench.registry import items_dir, rating_items
+from empllm.bench.registry import items_dir
 
 pytest.importorskip("lm_eval")
 # one item per sub-task and language (10 multiple-choice items with 88 option scores, 2 intensity items

@@ -125,3 +125,58 @@ def test_items_must_name_the_task_of_their_file(tmp_path):
 def test_the_audit_reads_a_folder_of_declared_tasks(tmp_path):
     out = CliRunner().invoke(app, ["bench", "audit", "--items", str(TASK_DIR)])
     assert "comfort_mc.en.jsonl" in out.output and "4 items, canary present" in out.output
+
+
+YES_NO_KIND = """
+from dataclasses import dataclass
+
+from empllm.bench.kinds import TaskKind
+
+
+@dataclass
+class Question:
+    id: str
+    language: str
+
+
+def questions(language):
+    return [Question(f"q{i}", language) for i in range(4)], "four questions"
+
+
+async def score(run, item, response, seed):
+    said = (response or "").strip().lower()
+    return {"method": "responses", "reply": said, "score": 5.0 if said == "yes" else 0.0, "chance": 2.5}
+
+
+def measures(samples, row, seed):
+    row["constant_baseline"] = 25.0
+
+
+YES_NO = TaskKind("yes_no", scale=10.0, best=5.0, score=score, own_items=questions, measures=measures)
+"""
+
+
+def test_a_new_task_kind_is_one_object_from_a_package(tmp_path, monkeypatch):
+    from empllm.bench import kinds
+
+    install_plugin(tmp_path / "site", "yes_no_kind", YES_NO_KIND, kinds.ENTRY_POINT_GROUP,
+                   {"yes_no": "yes_no_kind:YES_NO"}, monkeypatch)  # fmt: skip
+    install_plugin(tmp_path / "site", "yes_no_task",
+                   "from empllm.bench.registry import TaskSpec\nAGREE = TaskSpec('agree', 'yes_no', default=False)\n",
+                   registry.ENTRY_POINT_GROUP, {"agree": "yes_no_task:AGREE"}, monkeypatch)  # fmt: skip
+    runs = {}
+    for name, answers in {"half": ["yes", "yes", "no", "no"], "all": ["yes"] * 4}.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"id": f"q{i}", "response": a}) + "\n" for i, a in enumerate(answers)))
+        out = run_cli("--tasks", "agree", "--language", "en", "--responses", str(path), "--out", str(tmp_path / name),
+                      tmp_path=tmp_path)  # fmt: skip
+        assert out.exit_code == 0, out.output
+        runs[name] = json.loads((tmp_path / name / "results.json").read_text())["tasks"]["agree.en"]
+    # the kind's own scale (10 x the mean item score), best score, chance and measures
+    assert (runs["half"]["kind"], runs["half"]["score"], runs["half"]["best"]) == ("yes_no", 25.0, 50.0)
+    assert runs["half"]["chance"] == 25.0 and runs["half"]["constant_baseline"] == 25.0
+    assert runs["all"]["score"] == 50.0
+    from empllm.bench.compare import compare_runs
+
+    delta = compare_runs(tmp_path / "half", tmp_path / "all")["tasks"]["agree.en"]
+    assert (delta["a"], delta["b"], delta["delta"]) == (25.0, 50.0, 25.0)

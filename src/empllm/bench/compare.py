@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from empllm.bench.kinds import kind_of
 from empllm.bench.records import SampleRecord, TaskScore
-from empllm.bench.scorers import SCALE
 from empllm.bench.stats import paired_bootstrap
 from empllm.errors import EmpLLMError
 from empllm.jsonl_store import read_jsonl
@@ -26,15 +26,11 @@ def load_run(run_dir: Path) -> tuple[dict, list[SampleRecord]]:
     return data, records
 
 
-# the metrics a kind of sub-task reports, beyond its main score: each is compared on its own
-EXTRA_METRICS = {"mc": ("acc_norm", "acc_mi")}
-
-
 def item_scores(samples: list[SampleRecord], task_key: str, kind: str, metric: str = "score") -> dict[str, float]:
     """Scaled item values of one metric for one results row ("perceive.en" or pooled "perceive");
     items without that value (unparseable, or not calibrated for acc_mi) are left out."""
     task, _, lang = task_key.partition(".")
-    scale = SCALE[kind]
+    scale = kind_of(kind).scale
     return {f"{s.language}/{s.id}": scale * s.value(metric) for s in samples
             if s.task == task and (not lang or s.language == lang) and s.value(metric) is not None}  # fmt: skip
 
@@ -52,15 +48,16 @@ def compare_runs(run_a: Path, run_b: Path, *, seed: int = 0) -> dict:
         paired = paired_bootstrap(item_scores(samples_a, key, kind), item_scores(samples_b, key, kind), seed=seed)
         if paired is None:
             continue
-        metrics = {"acc" if kind == "mc" else "score": paired}
-        for metric in EXTRA_METRICS.get(kind, ()):
+        metrics = {kind_of(kind).main_metric: paired}
+        for metric in kind_of(kind).extra_metrics:
             a, b = item_scores(samples_a, key, kind, metric), item_scores(samples_b, key, kind, metric)
             extra = paired_bootstrap(a, b, seed=seed)
             if extra is not None:
                 metrics[metric] = extra
         for metric, values in metrics.items():
-            values["a"] = getattr(row_a, "score" if metric in ("acc", "score") else metric)
-            values["b"] = getattr(row_b, "score" if metric in ("acc", "score") else metric)
+            main = metric == kind_of(kind).main_metric  # the row keeps its main score under "score"
+            values["a"] = getattr(row_a, "score" if main else metric)
+            values["b"] = getattr(row_b, "score" if main else metric)
         rows[key] = {"a": row_a.score, "b": row_b.score, **paired, "metrics": metrics}
     if not rows:
         raise EmpLLMError(f"{run_a} and {run_b} share no scored task")

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from empllm.bench import intensity, mc
 from empllm.bench.items import CANARY, IntensityItem, MCItem, load_item_file
-from empllm.bench.registry import closed_builtin_tasks, get_task, rating_items
+from empllm.bench.kinds import rating_items
+from empllm.bench.registry import closed_builtin_tasks, get_task
 from empllm.bench.scorers import rating_suffix
 
 TASKS = tuple(closed_builtin_tasks())

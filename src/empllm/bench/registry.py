@@ -1,11 +1,8 @@
 """The EmpTest task registry: one declaration per sub-task, which everything else iterates.
 
-A declaration (`TaskSpec`) names the sub-task and its kind. The kind decides the prompt templates,
-the scorer and the aggregation (`run.py`, `results.py`):
-- `mc`: `bench_mc_cloze` / `bench_mc_listed`; log-likelihood or a letter; acc, acc_norm, acc_mi;
-  chance is 1 / options, per item.
-- `rating`: `bench_intensity`; the EQ-Bench v2 formula; chance is the best constant rater.
-- `respond`, `session`: a judge's rubric (they need --judge).
+A declaration (`TaskSpec`) names the sub-task and its kind. The kind (`kinds.py`: mc, rating,
+respond, session, or one from another package) decides how its items are read, scored and
+aggregated.
 
 Where tasks come from:
 - the built-in sub-tasks and the external benchmarks below;
@@ -26,28 +23,20 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from empllm.bench import external
-from empllm.bench.items import IntensityItem, MCItem, RespondGenItem, load_item_file
+from empllm.bench.items import load_item_file
+from empllm.bench.kinds import kind_of, task_kinds
 from empllm.errors import EmpLLMError, first_problem
 from empllm.plugins import plugin_entries
-from empllm.prompts import render
 from empllm.yaml_io import parse_yaml
 
 ENTRY_POINT_GROUP = "empllm.tasks"
-KINDS = ("mc", "rating", "respond", "session")
-SCHEMAS = {"mc": MCItem, "rating": IntensityItem, "respond": RespondGenItem}  # item files of each kind
 
 
 def items_dir() -> Path:
     return Path(str(files("empllm.bench").joinpath("items")))
-
-
-def rating_items(items: list[IntensityItem]) -> list[external.RatingItem]:
-    """Intensity items as the rating scorer reads them: the rendered question and the references."""
-    return [external.RatingItem(it.id, it.language, render("bench_intensity", it.language, item=it, ask_format=True),
-                                list(it.emotions), [float(r) for r in it.reference]) for it in items]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,7 +56,7 @@ class TaskSpec:
 
     @property
     def schema(self) -> type[BaseModel] | None:
-        return None if self.external else SCHEMAS.get(self.kind)
+        return None if self.external else kind_of(self.kind).schema
 
     def item_file(self, language: str) -> Path:
         return (self.folder or items_dir()) / f"{self.name}.{language}.jsonl"
@@ -85,7 +74,7 @@ class TaskSpec:
     def read_items(self, path: Path) -> list:
         """The items of one file as the scorer of its kind reads them."""
         items = self.load_file(path)
-        return rating_items(items) if self.kind == "rating" else items
+        return kind_of(self.kind).scorer_items(items)
 
 
 def _shipped(name: str, kind: str, description: str) -> TaskSpec:
@@ -118,9 +107,17 @@ class TaskDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: str = Field(pattern=r"^[a-z][a-z_]*$")  # as item ids spell it
-    kind: str = Field(pattern=r"^(mc|rating|respond)$")
+    kind: str
     description: str = ""
     default: bool = False  # also run when --tasks is not given
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_with_item_files(cls, kind: str) -> str:
+        known = [name for name, k in task_kinds().items() if k.schema is not None]
+        if kind not in known:
+            raise ValueError(f"unknown kind {kind!r}; a declared task has item files, so one of {', '.join(known)}")
+        return kind
 
 
 def include_path(folder: Path) -> list[str]:

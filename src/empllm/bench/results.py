@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from empllm.bench.intensity import RATINGS, item_score
+from empllm.bench.kinds import kind_of
 from empllm.bench.records import PairwiseScore, SampleRecord, TaskScore
 from empllm.bench.registry import get_task
-from empllm.bench.scorers import BEST, SCALE
 from empllm.bench.stats import bootstrap_interval, chance_normalized, length_controlled_win_rate
 
 
@@ -17,13 +16,15 @@ def _mean(values: list[float]) -> float | None:
 
 def summarize_task(task: str, samples: list[SampleRecord], *, seed: int = 0, language: str | None = None) -> TaskScore:
     kind = get_task(task).kind
-    scale = SCALE[kind]
+    spec = kind_of(kind)  # the kind's scale, best score and own measures
+    scale = spec.scale
     scored = [s for s in samples if s.score is not None]
     values = [scale * s.score for s in scored]
     chance = scale * (_mean([s.chance for s in samples]) or 0.0)
-    best = scale * BEST[kind]
+    best = scale * spec.best
     score = _mean(values)
     interval = bootstrap_interval(values, seed=seed)
+    normalized_interval = None if interval is None else [chance_normalized(x, chance, best) for x in interval]
     row = {
         "task": task,
         "kind": kind,
@@ -36,26 +37,12 @@ def summarize_task(task: str, samples: list[SampleRecord], *, seed: int = 0, lan
         "chance": chance,
         "best": best,
         "chance_normalized": None if score is None else chance_normalized(score, chance, best),
-        "chance_normalized_interval": None
-        if interval is None
-        else [chance_normalized(x, chance, best) for x in interval],
+        "chance_normalized_interval": normalized_interval,
     }
     if language is not None:
         row["language"] = language
-    if kind == "mc":
-        row["acc_norm"] = 100 * (_mean([s.acc_norm for s in samples]) or 0.0)
-        row["acc_norm_interval"] = bootstrap_interval([100 * s.acc_norm for s in samples], seed=seed)
-        calibrated = [100 * s.acc_mi for s in samples if s.acc_mi is not None]
-        if calibrated:
-            row["acc_mi"] = _mean(calibrated)
-            row["acc_mi_interval"] = bootstrap_interval(calibrated, seed=seed)
-    if kind == "rating" and samples:  # the best a rater that ignores the dialogue could do
-        row["constant_baseline"] = max(
-            (10 * _mean([item_score([c] * len(s.reference), s.reference) for s in samples]), c) for c in RATINGS
-        )[0]
-    if kind == "session":
-        for key in ("intensity_delta", "trust_delta"):
-            row[key] = _mean([getattr(s, key) for s in samples if getattr(s, key) is not None])
+    if spec.measures is not None:
+        spec.measures(samples, row, seed)
     pairs = [s for s in samples if s.pair_parsed]
     if pairs:
         outcomes = [s.outcome for s in pairs]

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict
 from empllm import __version__
 from empllm.bench import tasks as T
 from empllm.bench.judge import Judge
+from empllm.bench.kinds import kind_of
 from empllm.bench.records import SampleRecord
 from empllm.bench.results import summarize_task
-from empllm.bench.scorers import score_mc, score_rating, score_respond
-from empllm.bench.session_task import run_eval_session
 from empllm.errors import CapabilityError, EmpLLMError
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail, write_text_atomic
 from empllm.prompts import PROMPTS_VERSION
@@ -117,10 +116,11 @@ class BenchRun:
 
     def _usable(self, unit: T.TaskUnit) -> str | None:
         """Why a unit cannot run with this configuration (None when it can)."""
-        if unit.kind in ("respond", "session") and not self.config.judge:
+        kind = kind_of(unit.kind)
+        if kind.needs_judge and not self.config.judge:
             return "needs --judge SPEC (a judged task)"
-        if unit.kind == "session" and self.responses is not None:
-            return "a session cannot be scored from recorded responses"
+        if not kind.from_responses and self.responses is not None:
+            return f"a {unit.kind} task cannot be scored from recorded responses"
         return None
 
     def _resolve_method(self) -> str:
@@ -130,35 +130,26 @@ class BenchRun:
             return self.method
         return "generate" if self.runtime(self.config.model).capabilities.prompt_logprobs is False else "loglikelihood"
 
+    def model(self) -> Runtime | None:
+        """The model under test (None when recorded responses are scored)."""
+        return None if self.responses is not None else self.runtime(self.config.model)
+
     async def score(self, unit: T.TaskUnit, index: int, item) -> dict:
-        cfg, seed = self.config, self.config.seed * 100_003 + index
+        seed = self.config.seed * 100_003 + index
         response = None if self.responses is None else self.responses.get(item.id)
-        model = None if self.responses is not None else self.runtime(cfg.model)
-        judge = self.judge()
-        if unit.kind == "session":
-            client = self.runtime(cfg.client or cfg.judge)
-            return await run_eval_session(item, model=model, client=client, judge=judge,
-                                          replies=cfg.session_replies, seed=seed)  # fmt: skip
-        if unit.kind == "respond":
-            method = "responses" if self.responses is not None else "generate"
-            return await score_respond(model, item, judge=judge, method=method, response=response,
-                                       reference=self.reference_for(item), seed=seed)  # fmt: skip
+        return await kind_of(unit.kind).score(self, item, response, seed)
+
+    async def closed(self, scorer) -> dict:
+        """A closed-answer item (multiple choice, ratings): scorer(model, method) by log-likelihood where the
+        backend can score prompts, else by generating an answer."""
         method = self._resolve_method()
         try:
-            return await self._closed(unit, item, method, response, seed)
+            return await scorer(self.model() if method != "responses" else None, method)
         except CapabilityError:
             if self.config.method != "auto" or method != "loglikelihood":
                 raise
             self.method = "generate"  # this backend cannot score prompts: answer by letter instead
-            return await self._closed(unit, item, "generate", response, seed)
-
-    async def _closed(self, unit, item, method, response, seed) -> dict:
-        model = self.runtime(self.config.model) if method != "responses" else None
-        if unit.kind == "rating":
-            return await score_rating(model, item, method=method, response=response, seed=seed)
-        return await score_mc(model, item, method=method, fmt=self.config.mc_format,
-                              permutations=self.config.permutations, response=response, seed=seed,
-                              calibrate=self.config.calibrate)  # fmt: skip
+            return await scorer(self.model(), "generate")
 
     async def aclose(self) -> None:
         if self._own:

@@ -15,10 +15,6 @@ from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.types import Message
 
-# the task score is SCALE x the mean item score; "best" is a perfect item score
-SCALE = {"mc": 100.0, "rating": 10.0, "respond": 1.0, "session": 1.0}
-BEST = {"mc": 1.0, "rating": 10.0, "respond": 10.0, "session": 10.0}
-
 
 def _mc_parts(item) -> list:
     return item.parts if isinstance(item, ChoiceItem) and item.parts else [item]

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from empllm.bench.kinds import kind_of
 from empllm.bench.registry import get_task, registered_tasks, task_names
 from empllm.errors import EmpLLMError
 
@@ -54,8 +55,6 @@ def parse_task_list(tasks: str) -> list[str]:
 
 
 def load_units(tasks: list[str], language: str, *, data: Path | None, limit: int | None) -> list[TaskUnit]:
-    from empllm.bench.session_task import eval_persona_files, eval_personas
-
     units: list[TaskUnit] = []
     langs = ("en", "zh") if language == "all" else (language,)
     for task in tasks:
@@ -68,10 +67,10 @@ def load_units(tasks: list[str], language: str, *, data: Path | None, limit: int
                 if language in ("all", lang):
                     units.append(TaskUnit(task, lang, [it for it in items if it.language == lang], str(data)))
             continue
+        kind = kind_of(spec.kind)
         for lang in langs:
-            if spec.kind == "session":
-                items = [p for p in eval_personas() if p.language == lang]
-                source = str(next(p for p in eval_persona_files() if p.stem.endswith(lang)))
+            if kind.own_items is not None:
+                items, source = kind.own_items(lang)
             else:
                 path = spec.item_file(lang)
                 if spec.folder is not None and not path.is_file():
