@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
@@ -141,7 +142,7 @@ def chat(
                          style=checked_style(style)))  # fmt: skip
 
 
-personas_app = typer.Typer(help="Persona cards: list, show and validate.", no_args_is_help=True)
+personas_app = typer.Typer(help="Persona cards: list, show, validate, generate and coverage.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")
 
 PersonaSourceOpt = Annotated[str, typer.Option("--personas", help="'built-in' or a YAML/JSONL file of persona cards.")]
@@ -189,6 +190,62 @@ def personas_validate(
     cards = load_personas(file)
     by_lang = Counter(p.language for p in cards)
     print(f"{file}: {len(cards)} valid persona cards ({', '.join(f'{k} {v}' for k, v in sorted(by_lang.items()))})")
+
+
+@personas_app.command("generate")
+def personas_generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder: personas.jsonl, attempts.jsonl, funnel, coverage.")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="How many new cards to keep.")] = 10,
+    language: Annotated[str, typer.Option(help="en or zh")] = "en",
+    model: ModelOpt = None,
+    seed: Annotated[int, typer.Option(help="Seeds the attribute draws and the sampling.")] = 0,
+    temperature: Annotated[float, typer.Option(min=0.0)] = 0.9,
+    concurrency: Annotated[int, typer.Option(min=1, help="Cards written at once (a server).")] = 1,
+    max_attempts: Annotated[int | None, typer.Option(min=1, help="Attempts in all (default: 4 per card).")] = None,
+    base_url: BaseUrlOpt = None,
+    no_cache: NoCacheOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """New persona cards from a chat model, seeded by attributes of the built-in cards; validated, near-duplicates
+    removed, resumable (run it again with the same arguments)."""
+    state.quiet = state.quiet or quiet
+    from empllm.personas.loader import builtin_personas
+    from empllm.personas.synthesis import generate_personas
+    from empllm.runtime import build_runtime
+
+    if language not in ("en", "zh"):
+        raise EmpLLMError(f"--language {language!r}: expected en or zh")
+    settings = _settings(model=model, base_url=base_url, use_cache=False if no_cache else None)
+
+    def progress(kept, asked, attempt):
+        if not state.quiet:
+            line = f"attempt {attempt.index + 1}: {attempt.outcome} {attempt.reason}".rstrip()
+            print(f"{line} ({kept}/{asked} kept)", file=sys.stderr)
+
+    async def run() -> dict:
+        runtime = build_runtime(settings.model, settings, base_url=base_url)
+        try:
+            return await generate_personas(runtime, builtin_personas(), out, language=language, n=n, seed=seed,
+                                           temperature=temperature, concurrency=concurrency,
+                                           max_attempts=max_attempts, progress=progress)  # fmt: skip
+        finally:
+            await runtime.aclose()
+
+    funnel = asyncio.run(run())
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(funnel["outcomes"].items()))
+    print(f"{funnel['kept']} of {n} cards kept after {funnel['attempts']} attempts ({outcomes}); "
+          f"{out / 'personas.jsonl'}")  # fmt: skip
+    if funnel["kept"] == 0:
+        raise EmpLLMError(f"no card passed the checks; see {out / 'attempts.jsonl'} for why")
+
+
+@personas_app.command("coverage")
+def personas_coverage(personas: PersonaSourceOpt = "built-in") -> None:
+    """Cards per language, topic, talking style, attitude and risk level (JSON), and the topics with no card."""
+    from empllm.personas.coverage import coverage
+    from empllm.personas.loader import load_persona_source
+
+    print(json.dumps(coverage(load_persona_source(personas)), indent=2, ensure_ascii=False))
 
 
 def _parse_shard(value: str | None) -> tuple[int, int] | None:
