@@ -52,6 +52,11 @@ FLOORS = {
     # 0.98 / 0.90 / 0.08, zh 1.00 / 0.96 / 0.05. Chinese then went back to the n-gram classifier alone
     # (reader.READER_LANGUAGES; its figures on this set were those of the same measurement).
     "heldout12": {"en": (1.00, 0.96, 0.09), "zh": (1.00, 0.96, 0.05)},
+    # written blind on 2026-12-04 by two helpers who saw neither rules nor data, after the shipped
+    # detector (reader in English, n-gram alone in Chinese) was frozen; measured once
+    # (docs/benchmarks/safety_reader_heldout13.json): en 1.00 / 0.96 / 0.11, 22/23 means questions
+    # (the n-gram alone: 1.00 / 0.94 / 0.07, 21/23); zh 0.98 / 0.96 / 0.04, 21/23
+    "heldout13": {"en": (1.00, 0.96, 0.11), "zh": (0.98, 0.96, 0.04)},
 }
 
 
