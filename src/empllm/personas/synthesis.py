@@ -60,6 +60,11 @@ class PersonaSeed:
     gender: str
     occupation: str
 
+    @property
+    def risky(self) -> bool:
+        """Elevated or crisis risk: the card then carries risk notes."""
+        return self.risk_level in (RiskLevel.elevated, RiskLevel.crisis)
+
 
 def make_seed(builtin: list[Persona], language: str, index: int, seed: int) -> PersonaSeed:
     """The seed of attempt `index`: the same on every run with the same seed (so resuming is exact)."""
@@ -80,7 +85,6 @@ def make_seed(builtin: list[Persona], language: str, index: int, seed: int) -> P
 
 def assemble(seed: PersonaSeed, prose: dict, run_seed: int) -> Persona:
     """The card from its seed and the model's prose; raises ValidationError where the prose falls short."""
-    risky = seed.risk_level in (RiskLevel.elevated, RiskLevel.crisis)
 
     def text(key):
         value = prose.get(key)
@@ -97,7 +101,7 @@ def assemble(seed: PersonaSeed, prose: dict, run_seed: int) -> Persona:
                             "coping_behaviours": [text("coping_behaviour")]},
         "talking_style": seed.talking_style, "attitude": seed.attitude,
         "hidden_facts": [{"fact": text("hidden_fact"), "trust_needed": 6}],
-        "risk_level": seed.risk_level, "risk_notes": text("risk_notes") if risky else None,
+        "risk_level": seed.risk_level, "risk_notes": text("risk_notes") if seed.risky else None,
         "opening_line": text("opening_line"),
     })  # fmt: skip
 
@@ -142,7 +146,7 @@ def _prose(raw: str) -> dict:
 
 async def _write_prose(runtime: Runtime, seed: PersonaSeed, example: Persona, gen: GenerationSettings) -> tuple:
     prompt = render("persona_synthesis", seed.language, seed=asdict(seed), example=_example_prose(example),
-                    risky=seed.risk_level in (RiskLevel.elevated, RiskLevel.crisis))  # fmt: skip
+                    risky=seed.risky)  # fmt: skip
     return await ask_until_parsed(runtime, prompt, gen, _prose, attempts=2)
 
 
@@ -176,9 +180,10 @@ async def generate_personas(runtime: Runtime, builtin: list[Persona], out_dir: P
     kept = [Persona.model_validate(r) for r in read_jsonl(cards_path)] if cards_path.is_file() else []
     done = {int(r["index"]): r for r in read_jsonl(attempts_path)} if attempts_path.is_file() else {}
     for card in kept:  # a card written just before an interruption, its attempt line not yet
-        done.setdefault(int(card.id.rsplit("-", 1)[1]), asdict(Attempt(int(card.id.rsplit("-", 1)[1]), "kept")))
-    duplicates = NearDuplicates([p for p in builtin if p.language == language] + kept)
+        card_index = int(card.id.rsplit("-", 1)[1])
+        done.setdefault(card_index, asdict(Attempt(card_index, "kept")))
     examples = [p for p in builtin if p.language == language]
+    duplicates = NearDuplicates(examples + kept)
     gen = structured(runtime, GenerationSettings(max_tokens=700, temperature=temperature, seed=seed), PROSE_SCHEMA)
     index = 0
     with JsonlAppender(cards_path) as cards_out, JsonlAppender(attempts_path) as attempts_out:
@@ -191,9 +196,8 @@ async def generate_personas(runtime: Runtime, builtin: list[Persona], out_dir: P
             for s, (prose, raw, why) in zip(seeds, answers, strict=True):  # in index order: dedup is deterministic
                 if len(kept) >= n:
                     break
-                attempt = _judge(s, prose, why, seed, duplicates)
-                if attempt.outcome == "kept":
-                    card = assemble(s, prose, seed)
+                attempt, card = _judge(s, prose, why, seed, duplicates)
+                if card is not None:
                     cards_out.write(card.model_dump(mode="json", exclude_none=True))
                     duplicates.remember(card)
                     kept.append(card)
@@ -207,18 +211,20 @@ async def generate_personas(runtime: Runtime, builtin: list[Persona], out_dir: P
     return funnel
 
 
-def _judge(seed: PersonaSeed, prose: dict | None, why: str, run_seed: int, duplicates: NearDuplicates) -> Attempt:
+def _judge(seed: PersonaSeed, prose: dict | None, why: str, run_seed: int,
+           duplicates: NearDuplicates) -> tuple[Attempt, Persona | None]:  # fmt: skip
+    """The attempt's outcome, and its card when it is kept."""
     if prose is None:
-        return Attempt(seed.index, "unparseable", why)
+        return Attempt(seed.index, "unparseable", why), None
     try:
         card = assemble(seed, prose, run_seed)
     except ValidationError as exc:
         field, message = first_problem(exc)
-        return Attempt(seed.index, "invalid", f"{field}: {message}")
+        return Attempt(seed.index, "invalid", f"{field}: {message}"), None
     like = duplicates.like(card)
     if like is not None:
-        return Attempt(seed.index, "near_duplicate", f"like {like}")
-    return Attempt(seed.index, "kept", card_id=card.id)
+        return Attempt(seed.index, "near_duplicate", f"like {like}"), None
+    return Attempt(seed.index, "kept", card_id=card.id), card
 
 
 def _funnel(attempts, asked: int, kept: int) -> dict:
