@@ -149,13 +149,17 @@ def test_serve_on_smollm2_through_the_stock_openai_client(model_cache_dir):
                                                   seed=seed, max_tokens=120)  # fmt: skip
 
         greedy = [ask(0.0, seed) for seed in (1, 2)]
-        hot = [ask(1.0, seed) for seed in (1, 2)]
+        hot = [ask(1.0, seed) for seed in (1, 2, 3, 1)]
         steered = ask(0.0, 1, system="You are Pip, a cheerful pirate. Speak like a pirate in every sentence.")
-    replies = [r.choices[0].message.content for r in (*greedy, *hot, steered)]
-    assert all(replies), replies
+    replies = [r.choices[0].message.content for r in (*greedy, steered)]
+    hot_replies = [r.choices[0].message.content for r in hot]
+    assert all(replies + hot_replies), replies + hot_replies
     assert replies[0] == replies[1]  # temperature 0: the seed does not matter
-    assert replies[2] != replies[3]  # temperature 1: it does
-    assert replies[4] != replies[0]  # the system message reached the model
+    # temperature 1: the seed reproduces a sample, and seeds differ. One pair of hot samples from a 135M
+    # model can coincide (seeds 1 and 2 did once), so variety is asked of three seeds, not of two.
+    assert hot_replies[0] == hot_replies[3]
+    assert len(set(hot_replies[:3])) > 1, hot_replies
+    assert replies[2] != replies[0]  # the system message reached the model
     for r in greedy:
         assert r.usage.prompt_tokens > 100 and r.usage.completion_tokens > 0
         assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
