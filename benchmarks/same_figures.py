@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,13 +41,13 @@ def numbers(value, prefix: str = "") -> dict[str, float]:
     return out
 
 
-# Paths whose numbers measure the run, not the result: wall times, speeds, dates.
-TIMING_WORDS = ("seconds", "wall", "_s", "per_s", "tok_s", "elapsed", "duration", "time")
+# Numbers that measure the run, not the result: wall times, speeds, dates. A path is timing when any
+# of its keys is (stage_wall_s.bench.base is a wall time even though its last key is "base").
+TIMING_KEY = re.compile(r"(^|_)(wall|elapsed|duration|time|seconds|date)(_|$)|(^|_)s$|per_s|tok_s")
 
 
 def is_timing(path: str) -> bool:
-    last = path.rsplit(".", 1)[-1].lower()
-    return any(word in last for word in TIMING_WORDS)
+    return any(TIMING_KEY.search(key.lower()) for key in re.split(r"[.\[\]]", path) if key)
 
 
 def run(src: Path, args: list[str], env: dict) -> None:
