@@ -23,6 +23,8 @@ from empllm.demo.seed_sessions import is_seed, seed_sessions
 from empllm.errors import EmpLLMError
 from empllm.export import session_messages
 
+from .cli_in_process import run_empllm
+
 EMPLLM = str(Path(sys.executable).parent / "empllm")
 
 
@@ -65,8 +67,7 @@ def test_one_language_runs_alone(tmp_path):
     assert config.bench_language == "zh" and demo_config(True).bench_language == "all"
     assert _training_data(config, tmp_path)["splits"]["train"]["seed"] > 0
     assert {lang for lang, _ in example_messages(1, config.languages)} == {"zh"}
-    done = subprocess.run([EMPLLM, "demo", "--out", str(tmp_path / "d"), "--languages", "en,fr"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = run_empllm("demo", "--out", str(tmp_path / "d"), "--languages", "en,fr")
     assert done.returncode != 0 and done.stderr.strip().count("\n") == 0 and "languages" in done.stderr
 
 
@@ -118,8 +119,7 @@ def test_report_shows_every_row_and_metric_with_its_verdict():
 
 
 def test_bad_flags_fail_with_one_line(tmp_path):
-    done = subprocess.run([EMPLLM, "demo", "--out", str(tmp_path / "d"), "--seed-data", "maybe"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = run_empllm("demo", "--out", str(tmp_path / "d"), "--seed-data", "maybe")
     assert done.returncode != 0 and done.stderr.strip().count("\n") == 0, done.stderr
     assert "--seed-data 'maybe'" in done.stderr
 

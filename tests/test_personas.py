@@ -1,7 +1,5 @@
 """The built-in persona library and the exemplar sessions."""
 
-import os
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -12,6 +10,8 @@ from empllm.errors import EmpLLMError
 from empllm.personas.loader import builtin_personas, load_personas
 from empllm.simulate.exemplars import builtin_exemplars
 from empllm.types import RiskLevel, Strategy, Topic
+
+from .cli_in_process import run_empllm
 
 REQUIRED_TOPICS = set(Topic) - {Topic.self_harm_suicidality, Topic.other}
 EMPLLM = str(Path(sys.executable).parent / "empllm")
@@ -58,8 +58,7 @@ def test_user_files_are_validated_with_a_clear_line(tmp_path):
     bad.write_text("- id: Bad Id\n  language: en\n")
     with pytest.raises(EmpLLMError, match=r"mine.yaml card 1 \(id Bad Id\): field 'id'"):
         load_personas(bad)
-    out = subprocess.run([EMPLLM, "personas", "validate", str(bad)], capture_output=True, text=True,
-                         env={**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path)})  # fmt: skip
+    out = run_empllm("personas", "validate", str(bad), env={"EMPLLM_CACHE_DIR": str(tmp_path)})
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "field 'id'" in out.stderr
     jsonl = tmp_path / "mine.jsonl"
     jsonl.write_text('{"id": "x"}\n{broken\n')
@@ -68,11 +67,11 @@ def test_user_files_are_validated_with_a_clear_line(tmp_path):
 
 
 def test_personas_cli_list_and_show(tmp_path):
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path), "COLUMNS": "200"}
-    out = subprocess.run([EMPLLM, "personas", "list", "--language", "zh"], capture_output=True, text=True, env=env)
+    env = {"EMPLLM_CACHE_DIR": str(tmp_path), "COLUMNS": "200"}
+    out = run_empllm("personas", "list", "--language", "zh", env=env)
     assert out.returncode == 0 and "60 personas" in out.stdout
     some_id = builtin_personas()[0].id
-    shown = subprocess.run([EMPLLM, "personas", "show", some_id], capture_output=True, text=True, env=env)
+    shown = run_empllm("personas", "show", some_id, env=env)
     assert shown.returncode == 0 and f"id: {some_id}" in shown.stdout
-    missing = subprocess.run([EMPLLM, "personas", "show", "nope"], capture_output=True, text=True, env=env)
+    missing = run_empllm("personas", "show", "nope", env=env)
     assert missing.returncode == 2 and "no persona" in missing.stderr

@@ -17,8 +17,8 @@ from typing import Literal
 
 from empllm.backends.base import Completion, GenerationSettings, Usage
 from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think, wrap_think
-from empllm.curate.language import detect_language
 from empllm.json_output import ParseError
+from empllm.language import detect_language
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.safety.crisis_reply import crisis_reply

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from empllm.simulate.parsing import parse_contemplation
-from empllm.simulate.transcript_style import LABELS
+from empllm.record_labels import LABELS
+from empllm.record_parsing import parse_contemplation
 from empllm.types import Contemplation
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"

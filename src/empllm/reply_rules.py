@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from empllm.curate.language import detect_language
-from empllm.simulate import transcript_style as ts
+from empllm.language import detect_language
+from empllm.record_labels import LABELS
 from empllm.types import Contemplation
 
 AI_DISCLAIMERS = re.compile(
@@ -18,7 +18,7 @@ AI_DISCLAIMERS = re.compile(
 )
 LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\d+[.)、]|[一二三四五六七八九十]+[、.])\s+\S", re.MULTILINE)
 # Words that only belong in the private notes: a reply that contains them leaks the contemplation.
-_NOTE_WORDS = {label for lab in ts.LABELS.values() for label in (lab.notes,)} | {
+_NOTE_WORDS = {label for lab in LABELS.values() for label in (lab.notes,)} | {
     "contemplation", "unmet need", "unmet_need", "appraisal:", "strategy:", "risk_level", "rationale:",
     "reflection_of_feelings", "affirmation_and_reassurance", "providing_suggestions", "内心独白", "策略:", "策略：",
 }  # fmt: skip

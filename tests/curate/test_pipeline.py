@@ -1,6 +1,4 @@
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from empllm.errors import EmpLLMError
 from empllm.jsonl_store import read_jsonl
 from empllm.runtime import Runtime
 
+from ..cli_in_process import run_empllm
 from .sessions import GOOD_EN, make_session
 
 EMPLLM = str(Path(sys.executable).parent / "empllm")
@@ -102,7 +101,7 @@ def test_cli_bad_input_is_one_line(tmp_path):
     empty.write_text("")
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "x"}\n')
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "c")}
+    env = {"EMPLLM_CACHE_DIR": str(tmp_path / "c")}
     for src, fragment in [(empty, "no sessions"), (broken, "not a session"), (tmp_path / "nope", "does not exist")]:
-        out = subprocess.run([EMPLLM, "curate", str(src), str(tmp_path / "o")], capture_output=True, text=True, env=env)
+        out = run_empllm("curate", str(src), str(tmp_path / "o"), env=env)
         assert out.returncode == 2 and fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr

@@ -2,9 +2,9 @@
 
 import json
 
+from empllm.record_parsing import parse_contemplation
 from empllm.simulate.exemplars import builtin_exemplars
 from empllm.simulate.line_checks import LineChecks
-from empllm.simulate.parsing import parse_contemplation
 from empllm.simulate.session import TurnLimits, run_session
 from empllm.types import ClientState, Turn
 

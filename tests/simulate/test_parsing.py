@@ -1,8 +1,8 @@
 import pytest
 
 from empllm.json_output import ParseError, parse_json_object
+from empllm.record_parsing import parse_client_state, parse_contemplation, parse_kv_line
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.parsing import parse_client_state, parse_contemplation, parse_kv_line
 from empllm.types import ClientState, Emotion, RiskLevel, Strategy
 
 from .conftest import CONTEMPLATION
@@ -77,7 +77,7 @@ def test_wrapped_notes_are_joined_and_missing_reply_is_an_error():
 
 def test_near_miss_labels_are_read_and_unrelated_words_rejected():
     from empllm.json_output import ParseError
-    from empllm.simulate.parsing import parse_contemplation
+    from empllm.record_parsing import parse_contemplation
 
     notes = {"emotion": "depression", "intensity": "6", "cause": "c", "appraisal": "a", "unmet_need": "n",
              "risk_level": "none", "strategy": "re-affirmations", "rationale": "r"}  # fmt: skip

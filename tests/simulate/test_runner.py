@@ -19,6 +19,7 @@ from empllm.settings import Settings
 from empllm.simulate.runner import SimulationConfig, plan_work, run_simulation
 from empllm.types import Session
 
+from ..cli_in_process import run_empllm
 from .conftest import PERSONAS, write_yaml
 
 EMPLLM = str(Path(sys.executable).parent / "empllm")
@@ -155,18 +156,17 @@ def test_sigkill_mid_run_then_resume_gives_exactly_n_sessions(tmp_path, chat_mod
 
 
 def test_cli_rejects_bad_simulate_flags(tmp_path, chat_models):
-    env = {**os.environ, "EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
-    base = [EMPLLM, "simulate", "--out", str(tmp_path / "o"), "--personas", str(PERSONAS), "--model", chat_models[0]]
+    env = {"EMPLLM_CACHE_DIR": str(tmp_path / "cache")}
+    base = ["simulate", "--out", str(tmp_path / "o"), "--personas", str(PERSONAS), "--model", chat_models[0]]
     for extra, fragment in [(["--shard", "3/2"], "--shard"), (["--language", "fr"], "--language"),
                             (["--stance", "freudian"], "--stance")]:  # fmt: skip
-        out = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
+        out = run_empllm(*base, *extra, env=env)
         assert out.returncode == 2 and fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
 def test_show_reads_a_run(tmp_path, chat_models):
     cfg = config(*chat_models, n=2)
     asyncio.run(run_simulation(cfg, tmp_path / "run", settings=Settings(use_cache=False), runtimes=runtimes_for(cfg)))
-    out = subprocess.run([EMPLLM, "show", str(tmp_path / "run")], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    out = run_empllm("show", str(tmp_path / "run"), env={"COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
     assert "Psychologist:" in out.stdout and "strategy: reflection_of_feelings" in out.stdout and "trust" in out.stdout

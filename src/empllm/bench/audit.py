@@ -15,8 +15,8 @@ from datasketch import MinHashLSH
 
 from empllm.bench.items import ARTIFACTS, artifact_baselines
 from empllm.bench.registry import include_path, task_of_file
-from empllm.curate.dedup import NUM_PERM, text_minhash
 from empllm.errors import EmpLLMError
+from empllm.minhash import NUM_PERM, text_minhash
 
 ARTIFACT_TOLERANCE = 10.0  # points from chance
 EVAL_PERSONAS_PER_LANGUAGE = 20

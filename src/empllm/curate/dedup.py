@@ -1,26 +1,17 @@
 """Near-duplicate removal with MinHash LSH (datasketch), over whole sessions and single replies.
 
-Shingles are character n-grams of whitespace-normalized text, so the same code serves English
-and Chinese. The first session seen is kept; a later one that is a near-duplicate of a kept
-session (or whose replies mostly repeat kept replies) is dropped.
+Signatures come from empllm.minhash, so the same code serves English and Chinese. The first session
+seen is kept; a later one that is a near-duplicate of a kept session (or whose replies mostly repeat
+kept replies) is dropped.
 """
 
 from __future__ import annotations
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHashLSH
 
 from empllm.curate.decision import Issue
+from empllm.minhash import NUM_PERM, text_minhash
 from empllm.types import Session
-
-NUM_PERM = 128
-
-
-def text_minhash(text: str, n: int = 5) -> MinHash:
-    norm = " ".join(text.lower().split())
-    m = MinHash(num_perm=NUM_PERM, seed=1)
-    shingles = {norm[i : i + n] for i in range(max(1, len(norm) - n + 1))}
-    m.update_batch([s.encode("utf-8") for s in shingles])
-    return m
 
 
 def _replies(session: Session) -> list[str]:

@@ -23,11 +23,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from empllm.backends.base import GenerationSettings
-from empllm.curate.dedup import NUM_PERM, text_minhash
 from empllm.errors import EmpLLMError, first_problem
 from empllm.json_output import ParseError, parse_json_object
 from empllm.json_schema import OPTIONAL_TEXT, TEXT, object_schema, structured
 from empllm.jsonl_store import JsonlAppender, read_jsonl, repair_torn_tail, write_text_atomic
+from empllm.minhash import NUM_PERM, text_minhash
 from empllm.personas.coverage import coverage
 from empllm.prompts import PROMPTS_VERSION, render
 from empllm.provenance import check_run_file, stable_hash

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from empllm.curate.language import detect_language
 from empllm.grounding import grounding_problems
+from empllm.language import detect_language
 from empllm.reply_phrases import unsafe_phrase
 from empllm.reply_rules import RuleLimits, loops, repeats, reply_problems
 from empllm.types import Contemplation, Turn

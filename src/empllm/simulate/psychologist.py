@@ -9,11 +9,11 @@ from __future__ import annotations
 from empllm.backends.base import GenerationSettings
 from empllm.json_output import ParseError, parse_json_object
 from empllm.prompts import render
+from empllm.record_parsing import parse_contemplation, strategy_label
 from empllm.runtime import Runtime
 from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
 from empllm.simulate.agent_output import ModelAgent, generate_parsed
-from empllm.simulate.parsing import parse_contemplation, strategy_label
 from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn
 
 

@@ -14,46 +14,11 @@ model stays in the format; the parse is forgiving about spacing and separators.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from empllm.json_output import ParseError
 from empllm.prompts import render
-from empllm.simulate.parsing import parse_kv_line
+from empllm.record_labels import LABELS
+from empllm.record_parsing import parse_kv_line
 from empllm.types import ClientState, Contemplation
-
-
-@dataclass(frozen=True)
-class Labels:
-    client: str
-    counselor: str
-    notes: str
-    plan: str
-    state: str
-    end: str
-    colon: str  # after a speaker or line label
-    list_sep: str  # between plan goals or disclosed items
-    notes_keys: tuple[tuple[str, str], ...]  # (Contemplation field, label)
-    state_keys: tuple[tuple[str, str], ...]  # (ClientState field, label)
-
-
-LABELS = {
-    "en": Labels(
-        client="Client", counselor="Counselor", notes="Notes", plan="Plan", state="State",
-        end="[Session ends]", colon=": ", list_sep="; ",
-        notes_keys=(("emotion", "emotion"), ("intensity", "intensity"), ("cause", "cause"),
-                    ("appraisal", "appraisal"), ("unmet_need", "need"), ("risk_level", "risk"),
-                    ("strategy", "strategy"), ("rationale", "why")),
-        state_keys=(("emotion_intensity", "intensity"), ("trust", "trust"), ("reaction", "reaction"),
-                    ("disclosed", "disclosed")),
-    ),
-    "zh": Labels(
-        client="来访者", counselor="咨询师", notes="内心独白", plan="计划", state="状态",
-        end="[会谈结束]", colon="：", list_sep="；",
-        notes_keys=(("emotion", "情绪"), ("intensity", "强度"), ("cause", "原因"), ("appraisal", "评价"),
-                    ("unmet_need", "需要"), ("risk_level", "风险"), ("strategy", "策略"), ("rationale", "理由")),
-        state_keys=(("emotion_intensity", "强度"), ("trust", "信任"), ("reaction", "反应"), ("disclosed", "已说出")),
-    ),
-}  # fmt: skip
 
 
 def _one_line(text: str) -> str:
