@@ -4,7 +4,7 @@ labelled set, beside the shipped detector and the rules alone:
 - rules, then the reader (what the rules miss);
 - rules, then the n-gram classifier or the reader (either may raise the alarm);
 - the detector as it serves: rules, then the mean of the n-gram's and the reader's probabilities
-  (`assess_text`; reader.COMBINED_THRESHOLD and COMBINED_VETO).
+  (`assess_text`; reader.COMBINATIONS, per language).
 It also times the reader per message, one at a time as a server sees them (p50, p95).
 
     python benchmarks/safety_reader.py --set heldout11 [--reader DIR] [--out FILE]

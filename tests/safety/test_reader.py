@@ -13,7 +13,7 @@ from empllm.safety import reader as reader_module
 from empllm.safety.classifier import dev_data_hash, language_model
 from empllm.safety.detector import _learned_verdict, _rules_verdict, assess_text, default_rules
 from empllm.safety.normalise import normalise
-from empllm.safety.reader import COMBINED_THRESHOLD, COMBINED_VETO, READER_DIR, combined
+from empllm.safety.reader import COMBINATIONS, READER_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load  # noqa: E402
@@ -43,7 +43,7 @@ def test_the_reader_runs_only_where_it_can_change_the_verdict(reader_on, monkeyp
     calls = []
     probability = reader_on.probability
     monkeypatch.setattr(reader_on, "probability", lambda text: calls.append(text) or probability(text))
-    rows = load("heldout12", "en")
+    rows = load("heldout13", "en")
     ngram, ruleset = language_model("en"), default_rules()
     for row in rows:
         text = normalise(row["text"])
@@ -51,8 +51,9 @@ def test_the_reader_runs_only_where_it_can_change_the_verdict(reader_on, monkeyp
         if verdict.crisis and any(rule.never_veto for rule in fired):
             expected = verdict.crisis
         else:
-            score = combined(ngram.probability(text), probability(text))
-            expected = _learned_verdict(verdict, fired, text, ruleset, score, COMBINED_THRESHOLD, COMBINED_VETO).crisis
+            mix = COMBINATIONS["en"]
+            score = mix.score(ngram.probability(text), probability(text))
+            expected = _learned_verdict(verdict, fired, text, ruleset, score, mix.threshold, mix.veto).crisis
         assert assess_text(row["text"], "en").crisis == expected, row["text"]
     assert 0 < len(calls) < len(rows) / 2, "the reader should read only the messages it can decide"
 

@@ -28,6 +28,7 @@ LANGUAGES = ("en", "zh")
 COMMAND = "python -m empllm.safety.build_reader"
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 CALIBRATION_SHARE = 0.15
+BASE_MODEL_NAME = "embedded gemma-3-270m (first layers; empllm.safety.reader)"
 
 
 def split(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
@@ -126,6 +127,10 @@ def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: 
     partial.mkdir(parents=True, exist_ok=True)
     body.save_pretrained(str(partial))
     (partial / "README.md").unlink(missing_ok=True)  # peft's empty model card
+    # peft records the base checkpoint's local path (this machine's cache); name the base instead
+    adapter_config = json.loads((partial / "adapter_config.json").read_text(encoding="utf-8"))
+    adapter_config["base_model_name_or_path"] = BASE_MODEL_NAME
+    (partial / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n", encoding="utf-8")
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(partial / "head.safetensors"))
     meta = {"kind": "Gemma 3 270M, first layers, LoRA + linear head on mean-pooled states",
             "layers": layers, "epochs": epochs, "seed": seed, "lora_rank": rank, "batch": batch, "lr": lr,

@@ -128,7 +128,7 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
     if verdict.crisis and any(rule.never_veto for rule in fired):
         return verdict  # nothing may set it aside, so no model needs to read it
     from empllm.safety.classifier import language_model
-    from empllm.safety.reader import COMBINED_THRESHOLD, COMBINED_VETO, combined, crisis_reader
+    from empllm.safety.reader import COMBINATIONS, crisis_reader
 
     learned = language_model(language)
     if learned is None:
@@ -137,13 +137,17 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
     gemma = crisis_reader() if reader else None
     if gemma is None or not gemma.reads(language):
         return _learned_verdict(verdict, fired, text, ruleset, p, learned.threshold, learned.veto)
-    # The reader costs about 25 ms; where no reading of it could change the verdict, it is not run.
-    lowest, highest = (_learned_verdict(verdict, fired, text, ruleset, combined(p, r), COMBINED_THRESHOLD,
-                                        COMBINED_VETO) for r in (0.0, 1.0))  # fmt: skip
+    mix = COMBINATIONS[language]
+
+    def read_with(reader_probability: float) -> Assessment:
+        return _learned_verdict(verdict, fired, text, ruleset, mix.score(p, reader_probability), mix.threshold,
+                                mix.veto)  # fmt: skip
+
+    # The reader costs about 20 ms; where no reading of it could change the verdict, it is not run.
+    lowest, highest = read_with(0.0), read_with(1.0)
     if lowest.crisis == highest.crisis:
         return lowest
-    return _learned_verdict(verdict, fired, text, ruleset, combined(p, gemma.probability(text)), COMBINED_THRESHOLD,
-                            COMBINED_VETO)  # fmt: skip
+    return read_with(gemma.probability(text))
 
 
 def _learned_verdict(verdict: Assessment, fired: list[Rule], text: str, ruleset: RuleSet, p: float,

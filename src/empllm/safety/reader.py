@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -20,17 +21,29 @@ from empllm.errors import EmpLLMError
 READER_DIR = Path(str(files("empllm.safety").joinpath("model/reader")))
 MAX_TOKENS = 96  # longer messages are cut; a disclosure is rarely past the first hundred tokens
 
-# How the detector uses the reader beside the n-gram classifier: the mean of the two probabilities,
-# with one threshold (alarm on what the rules missed) and one veto (below it a rule's hit is set
-# aside), for both languages. Chosen on held-out 8 to 11 pooled, each language's false alarms at most
-# 5% and recall as high as that allows (benchmarks/safety_reader.py); those sets became validation
-# sets then, and held-out 12, written after, is the test.
-READER_WEIGHT = 0.5
-# Chinese reads the n-gram classifier alone: its reader lowered Chinese indirect recall on held-out 8
-# to 11 (0.905 against 0.955) and on held-out 12 (0.88 against 0.96; docs/performance.md).
-READER_LANGUAGES = ("en",)
-COMBINED_THRESHOLD = 0.6
-COMBINED_VETO = 0.3
+
+@dataclass(frozen=True)
+class Combination:
+    """How the detector reads the reader beside the n-gram classifier in one language: a weighted mean
+    of the two probabilities, one threshold (alarm on what the rules missed) and one veto (below it a
+    rule's hit is set aside)."""
+
+    weight: float  # the reader's share
+    threshold: float
+    veto: float
+
+    def score(self, ngram_probability: float, reader_probability: float) -> float:
+        return self.weight * reader_probability + (1 - self.weight) * ngram_probability
+
+
+# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13, which
+# neither the reader nor the n-gram trained on: false alarms at most 5% and as much caught as that
+# allows (benchmarks/safety_combination.py; docs/benchmarks/safety_combination.json). English: the
+# n-gram alone there 1.00 / 0.96 / 0.09, this 1.00 / 0.94 / 0.03. Chinese: no combination caught
+# more than the n-gram alone (1.00 / 0.98 / 0.02) within the limit.
+COMBINATIONS: dict[str, Combination] = {
+    "en": Combination(weight=0.6, threshold=0.85, veto=0.3),
+}
 
 
 def gemma_checkpoint() -> Path:
@@ -95,14 +108,10 @@ class CrisisReader:
         return float(self.torch.sigmoid(logit)[0, 0])
 
     def reads(self, language: str) -> bool:
-        return language in READER_LANGUAGES
+        return language in COMBINATIONS
 
     def threshold(self, language: str) -> float:
         return self.thresholds.get(language, max(self.thresholds.values()))
-
-
-def combined(ngram_probability: float, reader_probability: float) -> float:
-    return READER_WEIGHT * reader_probability + (1 - READER_WEIGHT) * ngram_probability
 
 
 @cache
