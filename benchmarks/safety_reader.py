@@ -7,7 +7,7 @@ labelled set, beside the shipped detector and the rules alone:
   (`assess_text`; reader.COMBINATIONS, per language).
 It also times the reader per message, one at a time as a server sees them (p50, p95).
 
-    python benchmarks/safety_reader.py --set heldout11 [--reader DIR] [--out FILE]
+    python benchmarks/safety_reader.py --set heldout14 [--reader DIR] [--out FILE]
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ own overhead: agent, safety check, FastAPI, JSON) and with the embedded model.
 Each run starts the server in-process on a free port, sends N chat requests from C concurrent
 clients (httpx, non-streaming), and reports requests/s and p50/p99 latency.
 
-    python benchmarks/serve_latency.py [--scripted-requests 400] [--embedded-requests 12] [--messages heldout12]
+    python benchmarks/serve_latency.py [--scripted-requests 400] [--embedded-requests 12] [--messages heldout14]
 
-With --messages heldout12 the requests cycle through a labelled safety set (400 messages, half of
+With --messages heldout14 the requests cycle through a labelled safety set (400 messages, half of
 them crises), so the crisis detector, its Gemma reader included, works as on real traffic.
 """
 
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--scripted-requests", type=int, default=400)
     parser.add_argument("--embedded-requests", type=int, default=12)
     parser.add_argument("--messages", default="builtin",
-                        help="builtin (4 everyday messages) or a labelled safety set, e.g. heldout12")  # fmt: skip
+                        help="builtin (4 everyday messages) or a labelled safety set, e.g. heldout14")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "serve.json")
     args = parser.parse_args()
     messages = MESSAGES if args.messages == "builtin" else labelled_set(args.messages)
