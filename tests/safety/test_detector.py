@@ -27,15 +27,18 @@ FLOORS = {
     # 6f98f8a was frozen; measured once (docs/benchmarks/safety_reader_heldout13.json): en 1.00 / 0.96 /
     # 0.11, 22/23 means questions; zh 0.98 / 0.96 / 0.04, 21/23. It then became the validation set on
     # which the retrained detector's combination was chosen (docs/benchmarks/safety_combination.json):
-    # en 1.00 / 0.94 / 0.03, zh 1.00 / 0.98 / 0.02, 22/23 each. No longer a test of generalisation,
-    # so these floors only keep that choice (English a message of slack: the reader runs in float32).
-    "heldout13": {"en": (0.98, 0.92, 0.04), "zh": (1.00, 0.98, 0.02)},
+    # en 1.00 / 0.94 / 0.03, zh 1.00 / 0.98 / 0.02, 22/23 each. With held-out 14 it then chose the
+    # English combination of held-out 15's detector: en 1.00 / 0.94 / 0.04 here. No longer a test of
+    # generalisation, so these floors only keep that choice (English a message of slack: the reader
+    # runs in float32).
+    "heldout13": {"en": (0.98, 0.92, 0.05), "zh": (1.00, 0.98, 0.02)},
     # written blind on 2026-12-04 by two new helpers who saw neither rules nor data, kept unread until
     # the retrained detector (held-out 8-12 in the development data, combination chosen on held-out 13)
     # was committed (57142f6), then measured once (docs/benchmarks/safety_reader_heldout14.json):
     # en 0.979 / 0.904 / 0.00, 22/23 means questions; zh 0.981 / 1.00 / 0.03, 23/23. The detector
-    # before (858af7d): en 0.979 / 0.942 / 0.05, 22/23; zh 0.962 / 1.00 / 0.05, 23/23.
-    "heldout14": {"en": (0.95, 0.88, 0.02), "zh": (0.98, 1.00, 0.03)},
+    # before (858af7d): en 0.979 / 0.942 / 0.05, 22/23; zh 0.962 / 1.00 / 0.05, 23/23. It then joined
+    # held-out 13 as the validation set of the English combination: en 0.979 / 0.942 / 0.04 here.
+    "heldout14": {"en": (0.95, 0.92, 0.05), "zh": (0.98, 1.00, 0.03)},
 }
 
 

@@ -36,13 +36,14 @@ class Combination:
         return self.weight * reader_probability + (1 - self.weight) * ngram_probability
 
 
-# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13, which
-# neither the reader nor the n-gram trained on: false alarms at most 5% and as much caught as that
-# allows (benchmarks/safety_combination.py; docs/benchmarks/safety_combination.json). English: the
-# n-gram alone there 1.00 / 0.96 / 0.09, this 1.00 / 0.94 / 0.03. Chinese: no combination caught
-# more than the n-gram alone (1.00 / 0.98 / 0.02) within the limit.
+# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13 and 14
+# pooled (400 messages a language), which neither the reader nor the n-gram trained on: false alarms
+# at most 5% and as much caught as that allows (benchmarks/safety_combination.py --set heldout-all;
+# docs/benchmarks/safety_combination_heldout13_14.json). English there: the n-gram alone 1.00 /
+# 0.97 / 0.085, this 0.99 / 0.94 / 0.04. Chinese: no combination caught more than the n-gram alone
+# (0.99 / 0.99 / 0.025) within the limit.
 COMBINATIONS: dict[str, Combination] = {
-    "en": Combination(weight=0.6, threshold=0.85, veto=0.3),
+    "en": Combination(weight=0.8, threshold=0.85, veto=0.1),
 }
 
 
