@@ -39,6 +39,12 @@ FLOORS = {
     # before (858af7d): en 0.979 / 0.942 / 0.05, 22/23; zh 0.962 / 1.00 / 0.05, 23/23. It then joined
     # held-out 13 as the validation set of the English combination: en 0.979 / 0.942 / 0.04 here.
     "heldout14": {"en": (0.95, 0.92, 0.05), "zh": (0.98, 1.00, 0.03)},
+    # written blind on 2026-12-04 by two more helpers who saw neither rules nor data, kept unread until
+    # the detector with the English combination chosen on held-out 13 and 14 was committed (c14ee0a),
+    # then measured once (docs/benchmarks/safety_reader_heldout15.json): en 0.98 / 0.80 / 0.01, 18/23
+    # means questions; zh 1.00 / 0.896 / 0.04, 21/23. The detector before (858af7d): en 0.98 / 0.80 /
+    # 0.02, 17/23; zh 0.981 / 0.875 / 0.07, 19/23.
+    "heldout15": {"en": (0.96, 0.78, 0.02), "zh": (1.00, 0.89, 0.04)},
 }
 
 
