@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def builtin_persona_files() -> list[Path]:
 
 
 def builtin_personas() -> list[Persona]:
+    """The 120 built-in cards, parsed and validated once per process (about 80 ms): a simulation,
+    curation and EmpTest each ask for them. A fresh list each call; the cards are not changed."""
+    return list(_builtin_personas())
+
+
+@cache
+def _builtin_personas() -> tuple[Persona, ...]:
     personas: list[Persona] = []
     ids: set[str] = set()
     for path in builtin_persona_files():
@@ -68,7 +76,7 @@ def builtin_personas() -> list[Persona]:
                 raise EmpLLMError(f"built-in persona id {p.id!r} appears twice (in {path.name})")
             ids.add(p.id)
             personas.append(p)
-    return personas
+    return tuple(personas)
 
 
 def load_persona_source(source: str) -> list[Persona]:
