@@ -98,7 +98,7 @@ def _script_from_jsonl(path: Path, text: str) -> Script:
             else:
                 raise ValueError("expected 'reply', 'contains'/'regex' + 'reply', or 'default'")
         except (ValueError, ValidationError) as exc:
-            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            msg = first_problem(exc)[1] if isinstance(exc, ValidationError) else str(exc)
             raise BackendUnavailable(f"scripted file {path} line {lineno}: {msg}") from None
     return script
 
