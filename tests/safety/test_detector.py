@@ -45,6 +45,11 @@ FLOORS = {
     # means questions; zh 1.00 / 0.896 / 0.04, 21/23. The detector before (858af7d): en 0.98 / 0.80 /
     # 0.02, 17/23; zh 0.981 / 0.875 / 0.07, 19/23.
     "heldout15": {"en": (0.96, 0.78, 0.02), "zh": (1.00, 0.89, 0.04)},
+    # written blind by two more helpers, measured once on the same frozen detector (c14ee0a; its
+    # safety code unchanged at a99b3ce) (docs/benchmarks/safety_reader_heldout16.json): en 0.962 /
+    # 0.83 / 0.01, 18/23; zh 0.963 / 0.957 / 0.07, 22/23. Before (858af7d): en 1.00 / 0.915 / 0.04,
+    # 21/23; zh 0.963 / 0.935 / 0.07, 22/23.
+    "heldout16": {"en": (0.94, 0.81, 0.02), "zh": (0.96, 0.95, 0.07)},
 }
 
 
