@@ -4,8 +4,9 @@ The development data (src/empllm/safety/data/dev) is what the rules were written
 the classifier trains on; it includes the earlier held-out sets (*-heldoutN.*.jsonl: 1 to 7 since
 2026-12-03, 8 to 12 since 2026-12-04), so no floor is asserted on them: recall on training data
 tests nothing. What each showed while it was held out is in docs/benchmarks/ and docs/performance.md.
-The floors below are on sets no rule or model has seen: each was written by a writer who saw
-neither the rules nor any labelled data, and measured once.
+The floors below are on sets no rule or model trained on: each was written by a writer who saw
+neither the rules nor any labelled data, and measured once, blind, before it joined the validation
+set of the learned models' combination.
 """
 
 import sys
@@ -22,34 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
+# Held-out 13 to 16 were each written blind (by helpers who saw neither rules nor data) and measured
+# once on the detector frozen before it (figures in docs/performance.md and
+# docs/benchmarks/safety_reader_heldoutN.json): 13 on 6f98f8a, 14 on 57142f6, 15 and 16 on c14ee0a.
+# Then all four became the validation set on which the shipped combination of the n-gram and the
+# reader was chosen (reader.COMBINATIONS; docs/benchmarks/safety_combination_heldout13_16.json), so
+# these floors only keep that choice, a message of slack each (the reader runs in float32):
+#   13: en 1.00 / 0.96 / 0.08, zh 1.00 / 0.96 / 0.03    14: en 0.979 / 0.942 / 0.06, zh 0.981 / 1.00 / 0.03
+#   15: en 0.98 / 0.86 / 0.01, zh 1.00 / 0.938 / 0.03   16: en 0.981 / 0.957 / 0.01, zh 0.981 / 0.935 / 0.04
+# The next blind set tests it.
 FLOORS = {
-    # written blind on 2026-12-04 by two helpers who saw neither rules nor data, after the detector of
-    # 6f98f8a was frozen; measured once (docs/benchmarks/safety_reader_heldout13.json): en 1.00 / 0.96 /
-    # 0.11, 22/23 means questions; zh 0.98 / 0.96 / 0.04, 21/23. It then became the validation set on
-    # which the retrained detector's combination was chosen (docs/benchmarks/safety_combination.json):
-    # en 1.00 / 0.94 / 0.03, zh 1.00 / 0.98 / 0.02, 22/23 each. With held-out 14 it then chose the
-    # English combination of held-out 15's detector: en 1.00 / 0.94 / 0.04 here. No longer a test of
-    # generalisation, so these floors only keep that choice (English a message of slack: the reader
-    # runs in float32).
-    "heldout13": {"en": (0.98, 0.92, 0.05), "zh": (1.00, 0.98, 0.02)},
-    # written blind on 2026-12-04 by two new helpers who saw neither rules nor data, kept unread until
-    # the retrained detector (held-out 8-12 in the development data, combination chosen on held-out 13)
-    # was committed (57142f6), then measured once (docs/benchmarks/safety_reader_heldout14.json):
-    # en 0.979 / 0.904 / 0.00, 22/23 means questions; zh 0.981 / 1.00 / 0.03, 23/23. The detector
-    # before (858af7d): en 0.979 / 0.942 / 0.05, 22/23; zh 0.962 / 1.00 / 0.05, 23/23. It then joined
-    # held-out 13 as the validation set of the English combination: en 0.979 / 0.942 / 0.04 here.
-    "heldout14": {"en": (0.95, 0.92, 0.05), "zh": (0.98, 1.00, 0.03)},
-    # written blind on 2026-12-04 by two more helpers who saw neither rules nor data, kept unread until
-    # the detector with the English combination chosen on held-out 13 and 14 was committed (c14ee0a),
-    # then measured once (docs/benchmarks/safety_reader_heldout15.json): en 0.98 / 0.80 / 0.01, 18/23
-    # means questions; zh 1.00 / 0.896 / 0.04, 21/23. The detector before (858af7d): en 0.98 / 0.80 /
-    # 0.02, 17/23; zh 0.981 / 0.875 / 0.07, 19/23.
-    "heldout15": {"en": (0.96, 0.78, 0.02), "zh": (1.00, 0.89, 0.04)},
-    # written blind by two more helpers, measured once on the same frozen detector (c14ee0a; its
-    # safety code unchanged at a99b3ce) (docs/benchmarks/safety_reader_heldout16.json): en 0.962 /
-    # 0.83 / 0.01, 18/23; zh 0.963 / 0.957 / 0.07, 22/23. Before (858af7d): en 1.00 / 0.915 / 0.04,
-    # 21/23; zh 0.963 / 0.935 / 0.07, 22/23.
-    "heldout16": {"en": (0.94, 0.81, 0.02), "zh": (0.96, 0.95, 0.07)},
+    "heldout13": {"en": (0.98, 0.94, 0.09), "zh": (0.98, 0.94, 0.04)},
+    "heldout14": {"en": (0.95, 0.92, 0.07), "zh": (0.96, 0.97, 0.04)},
+    "heldout15": {"en": (0.96, 0.84, 0.02), "zh": (0.98, 0.91, 0.04)},
+    "heldout16": {"en": (0.96, 0.93, 0.02), "zh": (0.96, 0.91, 0.05)},
 }
 
 

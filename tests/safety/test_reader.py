@@ -59,7 +59,8 @@ def test_the_reader_runs_only_where_it_can_change_the_verdict(reader_on, monkeyp
 
 
 @pytest.mark.integration
-def test_chinese_reads_the_ngram_classifier_alone(reader_on, monkeypatch):
+def test_a_language_without_a_combination_reads_the_ngram_classifier_alone(reader_on, monkeypatch):
+    monkeypatch.setattr(reader_module, "COMBINATIONS", {"en": reader_module.COMBINATIONS["en"]})
     monkeypatch.setattr(reader_on, "probability", lambda text: pytest.fail("the reader read a Chinese message"))
     assert assess_text("要是我哪天不在了，大概也没人会注意到吧", "zh").crisis
 

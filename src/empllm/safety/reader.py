@@ -36,14 +36,17 @@ class Combination:
         return self.weight * reader_probability + (1 - self.weight) * ngram_probability
 
 
-# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13 and 14
-# pooled (400 messages a language), which neither the reader nor the n-gram trained on: false alarms
-# at most 5% and as much caught as that allows (benchmarks/safety_combination.py --set heldout-all;
-# docs/benchmarks/safety_combination_heldout13_14.json). English there: the n-gram alone 1.00 /
-# 0.97 / 0.085, this 0.99 / 0.94 / 0.04. Chinese: no combination caught more than the n-gram alone
-# (0.99 / 0.99 / 0.025) within the limit.
+# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13 to 16
+# pooled (800 messages a language), which neither the reader nor the n-gram trained on: as much
+# caught as false alarms of at most 4% allow, a point under the 5% goal so that the next set has room
+# (benchmarks/safety_combination.py --set heldout-all --max-false-alarms 0.04;
+# docs/benchmarks/safety_combination_heldout13_16.json). There, English: the n-gram alone 0.98 /
+# 0.93 / 0.062, 87/92 means questions; this 0.985 / 0.93 / 0.04, 86/92. Chinese: the n-gram alone
+# 0.986 / 0.958 / 0.04, 88/92; this 0.99 / 0.958 / 0.033, 91/92. The same point in both languages.
+# No set measured it blind yet: held-out 15 and 16 measured the English 0.8 / 0.85 / 0.1 before it.
 COMBINATIONS: dict[str, Combination] = {
-    "en": Combination(weight=0.8, threshold=0.85, veto=0.1),
+    "en": Combination(weight=0.3, threshold=0.6, veto=0.3),
+    "zh": Combination(weight=0.3, threshold=0.6, veto=0.3),
 }
 
 
