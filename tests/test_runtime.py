@@ -201,3 +201,24 @@ async def test_changed_model_files_change_the_cache_key(tmp_path):
     backend.cache_identity = file_fingerprint(weights)
     await rt.chat(MSG)
     assert backend.calls == 2
+
+
+async def test_ask_until_parsed_resamples_then_gives_the_last_answer_and_why():
+    from empllm.json_output import ParseError
+    from empllm.runtime import ask_until_parsed
+
+    backend = CountingBackend()
+    rt = Runtime(backend)
+
+    def parse_after(n):
+        def parse(text):
+            if len(backend.seeds) < n:
+                raise ParseError(f"unreadable {len(backend.seeds)}")
+            return text.upper()
+
+        return parse
+
+    value, raw, why = await ask_until_parsed(rt, "hi", GenerationSettings(seed=5), parse_after(2), attempts=3)
+    assert (value, raw, why) == ("ECHO: HI", "echo: hi", "") and backend.seeds == [5, 6]
+    value, raw, why = await ask_until_parsed(rt, "hi", GenerationSettings(seed=5), parse_after(99), attempts=2)
+    assert (value, raw, why) == (None, "echo: hi", "unreadable 4")

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from empllm.ask_and_parse import AgentOutputError
 from empllm.backends.base import Completion, GenerationSettings, Usage
 from empllm.contemplation_text import THINK_CLOSE, THINK_OPEN, parse_contemplation_text, split_think, wrap_think
 from empllm.json_output import ParseError
@@ -26,7 +27,6 @@ from empllm.safety.detector import Assessment, assess_contemplation, assess_text
 from empllm.safety.events import SafetyLog
 from empllm.safety.model_check import ModelSafetyCheck
 from empllm.safety.resources import Resource, resources_for
-from empllm.simulate.agent_output import AgentOutputError
 from empllm.simulate.exemplars import builtin_exemplars
 from empllm.simulate.psychologist import PsychologistAgent
 from empllm.types import Contemplation, Message, Stance, Turn

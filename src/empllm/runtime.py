@@ -267,17 +267,17 @@ async def ask_until_parsed(runtime: Runtime, prompt: str, gen: GenerationSetting
     """Ask one prompt (a user message to a chat model, else a completion) until `parse` accepts the
     answer; each attempt is a new sample of the same seed sequence. Returns (what `parse` gave or
     None, the last raw answer, the last parse error)."""
-    from empllm.json_output import ParseError
+    from empllm.ask_and_parse import AgentOutputError, generate_parsed
 
-    raw, why = "", ""
-    for attempt in range(attempts):
+    async def ask(attempt: int) -> str:
         if runtime.capabilities.chat_tuned:
             done = await runtime.chat([Message(role="user", content=prompt)], gen, sample_index=attempt)
         else:
             done = await runtime.complete(prompt + "\n", gen, sample_index=attempt)
-        raw = done.text
-        try:
-            return parse(raw), raw, ""
-        except ParseError as exc:
-            why = str(exc)
-    return None, raw, why
+        return done.text
+
+    try:
+        value, raw, _ = await generate_parsed(ask, parse, attempts, "ask_until_parsed")
+    except AgentOutputError as exc:
+        return None, exc.raw, exc.rejected[-1]
+    return value, raw, ""

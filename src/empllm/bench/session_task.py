@@ -8,6 +8,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+from empllm.ask_and_parse import AgentOutputError
 from empllm.backends.base import GenerationSettings
 from empllm.bench.judge import RUBRIC_FLOOR, Judge
 from empllm.errors import EmpLLMError
@@ -15,7 +16,6 @@ from empllm.personas.loader import load_personas
 from empllm.prompts import render
 from empllm.runtime import Runtime
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.agent_output import AgentOutputError
 from empllm.simulate.client import ClientAgent
 from empllm.simulate.exemplars import builtin_exemplars
 from empllm.types import Message, Persona, Turn

@@ -1,44 +1,11 @@
-"""Ask a model, parse its answer, retry a bounded number of times, keep the raw text on failure."""
+"""What the simulation's agents share: usage counting and the ModelAgent base (the ask, parse and
+retry loop itself is empllm.ask_and_parse)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from empllm.backends.base import Completion, GenerationSettings
-from empllm.json_output import ParseError
 from empllm.json_schema import structured
 from empllm.types import UsageRecord
-
-T = TypeVar("T")
-
-
-class AgentOutputError(Exception):
-    """No attempt gave usable output; `raw` is the last output, `rejected` why each one failed."""
-
-    def __init__(self, message: str, raw: str, rejected: list[str] | None = None):
-        super().__init__(message)
-        self.raw = raw
-        self.rejected = rejected or []
-
-
-async def generate_parsed(
-    ask: Callable[[int], Awaitable[str]], parse: Callable[[str], T], attempts: int, what: str
-) -> tuple[T, str, list[str]]:
-    """`ask(attempt)` returns model text; `parse` turns it into a value or raises ParseError, both
-    when the text cannot be read and when a check rejects what it says (rejection sampling).
-
-    Returns the value, the raw text it came from, and why each earlier attempt was rejected.
-    """
-    rejected: list[str] = []
-    raw = ""
-    for attempt in range(attempts):
-        raw = await ask(attempt)
-        try:
-            return parse(raw), raw, rejected
-        except ParseError as exc:
-            rejected.append(str(exc))
-    raise AgentOutputError(f"{what}: no usable output in {attempts} attempts: {rejected[-1]}", raw, rejected)
 
 
 def count_usage(record: UsageRecord, done: Completion) -> str:

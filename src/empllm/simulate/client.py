@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from empllm.ask_and_parse import generate_parsed
 from empllm.json_output import ParseError, parse_json_object
 from empllm.prompts import render
 from empllm.record_parsing import parse_client_state
 from empllm.runtime import Runtime
 from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.agent_output import ModelAgent, generate_parsed
+from empllm.simulate.agent_output import ModelAgent
 from empllm.types import ClientState, Message, Persona, Turn
 
 

@@ -6,6 +6,7 @@ hand-written exemplar sessions, primed with the notes label (see transcript_styl
 
 from __future__ import annotations
 
+from empllm.ask_and_parse import generate_parsed
 from empllm.backends.base import GenerationSettings
 from empllm.json_output import ParseError, parse_json_object
 from empllm.prompts import render
@@ -13,7 +14,7 @@ from empllm.record_parsing import parse_contemplation, strategy_label
 from empllm.runtime import Runtime
 from empllm.simulate import json_schemas
 from empllm.simulate import transcript_style as ts
-from empllm.simulate.agent_output import ModelAgent, generate_parsed
+from empllm.simulate.agent_output import ModelAgent
 from empllm.types import Contemplation, Emotion, Message, SessionPlan, Stance, Strategy, Turn
 
 

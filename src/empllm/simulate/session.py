@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from empllm.ask_and_parse import AgentOutputError
 from empllm.errors import EmpLLMError
-from empllm.simulate.agent_output import AgentOutputError
 from empllm.simulate.client import ClientAgent
 from empllm.simulate.psychologist import PsychologistAgent
 from empllm.types import Session, SessionPlan, Turn
