@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -55,16 +56,27 @@ def start_stub(latency_ms: float) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("stub server did not start")
 
 
-async def stub_run(url: str, concurrency: int, sessions: int, latency_s: float) -> dict:
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of this process, or of another one from /proc."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+async def stub_run(url: str, concurrency: int, sessions: int, latency_s: float, stub_pid: int) -> dict:
     # checks=False: the stub's fixed answers are not grounded in what each persona says, and the line
     # checks would resample them; this part measures the orchestration of a fixed 8 calls a session.
     config = SimulationConfig(sessions=sessions, client_model="openai:stub", psychologist_model="openai:stub",
                               min_turns=4, max_turns=4, plan_every=0, language="all", checks=False)  # fmt: skip
     settings = Settings(base_url=url, use_cache=False, retries=0)
     with tempfile.TemporaryDirectory() as tmp:
+        cpu_before = cpu_seconds(), cpu_seconds(stub_pid)
         start = time.perf_counter()
         summary = await run_simulation(config, Path(tmp) / "run", settings=settings, concurrency=concurrency)
         wall = time.perf_counter() - start
+        client_cpu, stub_cpu = cpu_seconds() - cpu_before[0], cpu_seconds(stub_pid) - cpu_before[1]
         records = read_jsonl(summary.out_file)
     calls = sum(u["calls"] for r in records for u in r["usage"].values())
     assert calls == sessions * CALLS_PER_SESSION, (calls, [r["outcome_detail"] for r in records][:3])
@@ -76,6 +88,9 @@ async def stub_run(url: str, concurrency: int, sessions: int, latency_s: float) 
         "ideal_sessions_per_hour": round(ideal_per_s * 3600),
         "achieved_over_ideal": round(achieved_per_s / ideal_per_s, 3),
         "outcomes": sorted({r["outcome"] for r in records}),
+        # where the time goes: CPU per call of the simulating process and of the stub server
+        "client_cpu_ms_per_call": round(1000 * client_cpu / calls, 3),
+        "stub_cpu_ms_per_call": round(1000 * stub_cpu / calls, 3),
     }  # fmt: skip
 
 
@@ -122,10 +137,12 @@ async def main() -> None:
     proc, url = start_stub(args.latency_ms)
     try:
         for k in args.concurrency:
-            row = await stub_run(url, k, args.rounds * k, args.latency_ms / 1000)
+            row = await stub_run(url, k, args.rounds * k, args.latency_ms / 1000, proc.pid)
             result["stub"].append(row)
             print(f"stub, concurrency {k:3d}: {row['achieved_sessions_per_hour']:>8} sessions/h "
-                  f"(ideal {row['ideal_sessions_per_hour']}), achieved/ideal {row['achieved_over_ideal']}")  # fmt: skip
+                  f"(ideal {row['ideal_sessions_per_hour']}), achieved/ideal {row['achieved_over_ideal']}, "
+                  f"CPU ms a call: client {row['client_cpu_ms_per_call']}, "
+                  f"stub {row['stub_cpu_ms_per_call']}")  # fmt: skip
     finally:
         proc.terminate()
         proc.wait()
