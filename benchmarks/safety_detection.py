@@ -13,9 +13,11 @@ artefact (acf08b0) and measured once. heldout7 (the same design, another writer'
 written while development round 7 was made and measured once after it (986b751), beside the
 detector before that round. On 2026-12-03 those seven sets joined the development data (leave one
 set out first: benchmarks/safety_more_data.py), and heldout8 was written for the detector built from
-all of it.
+all of it. On 2026-12-05 heldout13 to heldout17 joined it too (with dev18, written for questions
+about means), and heldout18 was written for the detector built from them. A set that joined the
+development data is still read by its name (crisis-NAME.LANG.jsonl there).
 
-    python benchmarks/safety_detection.py [--set dev|heldout|heldout2..heldout5|heldout-all|means_heldout]
+    python benchmarks/safety_detection.py [--set dev|heldoutN|heldout-all|means_heldout]
         [--show] [--out FILE]
 """
 
@@ -32,7 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from empllm.safety.classifier import DEV_DIR, labelled_messages  # noqa: E402
+from empllm.jsonl_store import read_jsonl  # noqa: E402
+from empllm.safety.classifier import DEV_DIR, dev_files, labelled_messages  # noqa: E402
 from empllm.safety.detector import assess_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "safety" / "data"
@@ -40,14 +43,28 @@ HELDOUT_SETS = sorted(
     (p.name for p in HELDOUT_DIR.glob("heldout*")), key=lambda name: int(name.removeprefix("heldout") or 1)
 )  # heldout2 before heldout12
 NEWEST_SET = (HELDOUT_SETS or ["means_heldout"])[-1]
+# sets that joined the development data, still read by name (crisis-NAME.LANG.jsonl in DEV_DIR)
+JOINED_SETS = sorted({p.name.split(".")[0].split("-", 1)[1] for p in DEV_DIR.glob("crisis-*.jsonl")})
+SET_CHOICES = [*HELDOUT_SETS, *JOINED_SETS, "heldout-all", "means_heldout"]  # what --set may name
+
+
+def development_set(name: str, lang: str) -> list[Path]:
+    """The files of a set that joined the development data (crisis-NAME.LANG.jsonl, benign-NAME...)."""
+    return [path for path in dev_files(lang) if path.name.split(".")[0].split("-", 1)[-1] == name]
 
 
 def load(which: str, lang: str) -> list[dict]:
-    # dev ships with the package (the classifier trains on it); held-out lives with the tests
+    # dev ships with the package (the classifier trains on it); held-out lives with the tests. A
+    # held-out set that has since joined the development data is still read by its name.
     if which == "dev":
         return labelled_messages(DEV_DIR, lang)
-    sets = HELDOUT_SETS if which == "heldout-all" else [which]
-    return [row for name in sets for row in labelled_messages(HELDOUT_DIR / name, lang)]
+    if which == "heldout-all" or (HELDOUT_DIR / which).is_dir():
+        sets = HELDOUT_SETS if which == "heldout-all" else [which]
+        return [row for name in sets for row in labelled_messages(HELDOUT_DIR / name, lang)]
+    paths = development_set(which, lang)
+    if not paths:
+        raise SystemExit(f"no labelled set {which!r} in {HELDOUT_DIR} or {DEV_DIR}")
+    return [row for path in paths for row in read_jsonl(path)]
 
 
 def is_means_question(row: dict) -> bool:
@@ -103,7 +120,7 @@ def latency(which: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["dev", *HELDOUT_SETS, "heldout-all", "means_heldout"],
+    parser.add_argument("--set", choices=["dev", *SET_CHOICES],
                         default=NEWEST_SET, help="heldout-all pools every held-out set; means_heldout: "
                         "questions about means")  # fmt: skip
     parser.add_argument("--show", action="store_true", help="print every miss and false positive")

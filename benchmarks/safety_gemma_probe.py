@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from safety_detection import HELDOUT_SETS, NEWEST_SET, is_means_question, load  # noqa: E402
+from safety_detection import NEWEST_SET, SET_CHOICES, is_means_question, load  # noqa: E402
 
 from empllm.safety.build_classifier import lowest_threshold  # noqa: E402
 from empllm.safety.classifier import language_model  # noqa: E402
@@ -125,7 +125,7 @@ def figures(fired: np.ndarray, rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=[*HELDOUT_SETS, "heldout-all", "means_heldout"], default=NEWEST_SET)
+    parser.add_argument("--set", choices=SET_CHOICES, default=NEWEST_SET)
     parser.add_argument("--layers", default="4,6,9", help="k: the first k of Gemma's 18 layers, comma-separated")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from safety_detection import HELDOUT_SETS, NEWEST_SET, is_means_question, load  # noqa: E402
+from safety_detection import NEWEST_SET, SET_CHOICES, is_means_question, load  # noqa: E402
 
 from empllm.safety.classifier import language_model  # noqa: E402
 from empllm.safety.detector import assess_by_rules, assess_text  # noqa: E402
@@ -47,7 +47,7 @@ def figures(fired: list[bool], rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=[*HELDOUT_SETS, "heldout-all", "means_heldout"], default=NEWEST_SET)
+    parser.add_argument("--set", choices=SET_CHOICES, default=NEWEST_SET)
     parser.add_argument("--reader", type=Path, default=READER_DIR, help="a reader folder (build_reader --out-dir)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -23,26 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
-# Held-out 13 to 16 were each written blind (by helpers who saw neither rules nor data) and measured
-# once on the detector frozen before it (figures in docs/performance.md and
-# docs/benchmarks/safety_reader_heldoutN.json): 13 on 6f98f8a, 14 on 57142f6, 15 and 16 on c14ee0a.
-# Then all four became the validation set on which the shipped combination of the n-gram and the
-# reader was chosen (reader.COMBINATIONS; docs/benchmarks/safety_combination_heldout13_16.json), so
-# these floors only keep that choice, a message of slack each (the reader runs in float32):
-#   13: en 1.00 / 0.96 / 0.08, zh 1.00 / 0.96 / 0.03    14: en 0.979 / 0.942 / 0.06, zh 0.981 / 1.00 / 0.03
-#   15: en 0.98 / 0.86 / 0.01, zh 1.00 / 0.938 / 0.03   16: en 0.981 / 0.957 / 0.01, zh 0.981 / 0.935 / 0.04
-# Held-out 17 tests it.
-FLOORS = {
-    "heldout13": {"en": (0.98, 0.94, 0.09), "zh": (0.98, 0.94, 0.04)},
-    "heldout14": {"en": (0.95, 0.92, 0.07), "zh": (0.96, 0.97, 0.04)},
-    "heldout15": {"en": (0.96, 0.84, 0.02), "zh": (0.98, 0.91, 0.04)},
-    "heldout16": {"en": (0.96, 0.93, 0.02), "zh": (0.96, 0.91, 0.05)},
-    # written blind by two more helpers after that choice was committed (ea2aeec), then measured once
-    # (docs/benchmarks/safety_reader_heldout17.json): en 0.978 / 0.87 / 0.03, 19/23 means questions;
-    # zh 0.963 / 0.739 / 0.01, 19/23. Before (858af7d): en 1.00 / 0.852 / 0.02, 19/23; zh 0.907 /
-    # 0.783 / 0.02, 17/23. The test of the shipped detector; a message of slack each.
-    "heldout17": {"en": (0.95, 0.85, 0.04), "zh": (0.94, 0.71, 0.02)},
-}
+# Held-out 13 to 17 were each written blind and measured once (docs/performance.md); on 2026-12-05
+# they joined the development data, and the combination was chosen on them out of fold
+# (benchmarks/safety_combination.py --folds ...). Held-out 18 tests what was built from them.
+FLOORS = {}
 
 
 @pytest.mark.integration  # the Gemma reader runs: the real embedded model's first layers

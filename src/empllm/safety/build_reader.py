@@ -19,8 +19,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from empllm.jsonl_store import read_jsonl
 from empllm.safety.build_classifier import lowest_threshold
-from empllm.safety.classifier import DEV_DIR, dev_data_hash, labelled_messages
+from empllm.safety.classifier import DEV_DIR, dev_data_hash, dev_files
 from empllm.safety.normalise import normalise
 from empllm.safety.reader import MAX_TOKENS, READER_DIR, gemma_checkpoint, mean_pooled, truncated_gemma
 
@@ -45,12 +46,9 @@ def split(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
     return train, calibration
 
 
-def development_rows() -> list[dict]:
-    rows = []
-    for lang in LANGUAGES:
-        rows += [{"text": normalise(r["text"]), "label": r["label"], "language": lang}
-                 for r in labelled_messages(DEV_DIR, lang)]  # fmt: skip
-    return rows
+def development_rows(exclude: tuple[str, ...] = ()) -> list[dict]:
+    return [{"text": normalise(r["text"]), "label": r["label"], "language": lang}
+            for lang in LANGUAGES for path in dev_files(lang, DEV_DIR, exclude) for r in read_jsonl(path)]  # fmt: skip
 
 
 def score(tokenizer, body, head, texts: list[str], batch: int = 32) -> list[float]:
@@ -109,14 +107,15 @@ def train(rows, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: 
     return tokenizer, body, head
 
 
-def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: float) -> Path:
+def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: int, lr: float,
+          exclude: tuple[str, ...] = ()) -> Path:  # fmt: skip
     import numpy as np
     import peft
     import torch
     import transformers
     from safetensors.torch import save_file
 
-    rows = development_rows()
+    rows = development_rows(exclude)
     train_rows, calibration = split(rows, seed)
     tokenizer, body, head = train(train_rows, layers, epochs, seed, rank, batch, lr)
     thresholds = {}
@@ -136,9 +135,11 @@ def build(out_dir: Path, layers: int, epochs: int, seed: int, rank: int, batch: 
             "layers": layers, "epochs": epochs, "seed": seed, "lora_rank": rank, "batch": batch, "lr": lr,
             "thresholds": thresholds, "calibration_share": CALIBRATION_SHARE,
             "train_messages": len(train_rows), "calibration_messages": len(calibration),
-            "dev_data_sha256": {lang: dev_data_hash(lang) for lang in LANGUAGES},
+            "dev_data_sha256": {lang: dev_data_hash(lang, DEV_DIR, exclude) for lang in LANGUAGES},
+            "excluded_dev_files": list(exclude),
             "base_model": "embedded gemma-3-270m (Q4_K_M GGUF, dequantized to float32)",
-            "command": COMMAND + f" --layers {layers} --epochs {epochs} --seed {seed}",
+            "command": COMMAND + f" --layers {layers} --epochs {epochs} --seed {seed}"
+                       + "".join(f" --exclude '{pattern}'" for pattern in exclude),
             "built": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                          "peft": peft.__version__}}  # fmt: skip
@@ -160,8 +161,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--out-dir", type=Path, default=READER_DIR)
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out development files whose name matches (to measure the reader on them)",
+    )
     args = parser.parse_args(argv)
-    path = build(args.out_dir, args.layers, args.epochs, args.seed, args.rank, args.batch, args.lr)
+    path = build(args.out_dir, args.layers, args.epochs, args.seed, args.rank, args.batch, args.lr,
+                 tuple(args.exclude))  # fmt: skip
     print(f"reader: {path}", file=sys.stderr)
 
 

@@ -9,6 +9,7 @@ Python: the first request never trains anything, and scikit-learn is not importe
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import hashlib
 import json
@@ -35,10 +36,17 @@ def labelled_messages(folder: Path, language: str) -> list[dict]:
     return rows
 
 
-def dev_data_hash(language: str, folder: Path = DEV_DIR) -> str:
+def dev_files(language: str, folder: Path = DEV_DIR, exclude: tuple[str, ...] = ()) -> list[Path]:
+    """The development files of one language, less those whose name matches a glob of `exclude`
+    (what a model was built without, so that it can be measured on them)."""
+    return [path for path in sorted(folder.glob(f"*.{language}.jsonl"))
+            if not any(fnmatch.fnmatch(path.name, pattern) for pattern in exclude)]  # fmt: skip
+
+
+def dev_data_hash(language: str, folder: Path = DEV_DIR, exclude: tuple[str, ...] = ()) -> str:
     """sha256 over the development files of one language (names and bytes): what an artefact was built from."""
     digest = hashlib.sha256()
-    for path in sorted(folder.glob(f"*.{language}.jsonl")):
+    for path in dev_files(language, folder, exclude):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -31,6 +31,7 @@ class Rule:
     explicit: bool
     pattern: re.Pattern
     never_veto: bool = False  # the classifier may not set this rule's hit aside (questions about means)
+    in_means_context: bool = False  # fires only inside a question about means (RuleSet.means_context)
 
 
 @dataclass
@@ -57,6 +58,22 @@ class RuleSet:
     crisis: dict[str, list[Rule]]
     recovery: dict[str, list[re.Pattern]] = field(default_factory=dict)  # a story about a safe present
     relapse: dict[str, list[re.Pattern]] = field(default_factory=dict)  # ... unless risk is back now
+    means_context: dict[str, tuple[re.Pattern, re.Pattern]] = field(default_factory=dict)  # question, means term
+
+    def masked(self, text: str, language: str) -> str:
+        """The text with this language's figurative spans blanked out."""
+        for pattern in self.figurative.get(language, []):
+            text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+        return text
+
+    def asks_about_means(self, masked: str, language: str) -> bool:
+        """A question cue and a means term of this language in one (masked) text."""
+        question, means = self.means_context.get(language, (None, None))
+        return question is not None and bool(question.search(masked)) and bool(means.search(masked))
+
+    def means_question(self, text: str) -> bool:
+        """Any language's question about means in the text (people mix languages)."""
+        return any(self.asks_about_means(self.masked(text, lang), lang) for lang in self.means_context)
 
     def recovery_context(self, text: str) -> bool:
         """The text tells of risk in the past from a safe present: a recovery marker, no relapse marker
@@ -78,8 +95,12 @@ def _compile(pattern: str, where: str) -> re.Pattern:
 def load_rules(path: Path | None = None) -> RuleSet:
     path = path or Path(str(files("empllm.safety").joinpath("rules.yaml")))
     data = parse_yaml(path.read_text(encoding="utf-8"), f"safety rules {path}")
-    figurative, crisis, recovery, relapse = {}, {}, {}, {}
+    figurative, crisis, recovery, relapse, means_context = {}, {}, {}, {}, {}
     for lang, block in data.items():
+        if "means_context" in block:
+            context = block["means_context"]
+            means_context[lang] = tuple(_compile(context[part], f"{path} {lang} means_context {part}")
+                                        for part in ("question", "means"))  # fmt: skip
         figurative[lang] = [_compile(p, f"{path} {lang} figurative") for p in block.get("figurative", [])]
         recovery[lang] = [_compile(p, f"{path} {lang} recovery") for p in block.get("recovery", [])]
         relapse[lang] = [_compile(p, f"{path} {lang} relapse") for p in block.get("relapse", [])]
@@ -89,9 +110,12 @@ def load_rules(path: Path | None = None) -> RuleSet:
                 raise EmpLLMError(f"{path}: rule {raw.get('id')} has unknown category {raw.get('category')!r}")
             pattern = _compile(raw["pattern"], f"{path} rule {raw['id']}")
             explicit, never_veto = bool(raw.get("explicit")), bool(raw.get("never_veto"))
-            rules.append(Rule(raw["id"], raw["category"], explicit, pattern, never_veto))
+            in_means_context = bool(raw.get("in_means_context"))
+            if in_means_context and lang not in means_context:
+                raise EmpLLMError(f"{path}: rule {raw['id']} needs a means_context in {lang}")
+            rules.append(Rule(raw["id"], raw["category"], explicit, pattern, never_veto, in_means_context))
         crisis[lang] = rules
-    return RuleSet(figurative, crisis, recovery, relapse)
+    return RuleSet(figurative, crisis, recovery, relapse, means_context)
 
 
 @cache
@@ -139,9 +163,11 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
         return _learned_verdict(verdict, fired, text, ruleset, p, learned.threshold, learned.veto)
     mix = COMBINATIONS[language]
 
+    means_threshold = mix.means_threshold if ruleset.means_question(text) else None
+
     def read_with(reader_probability: float) -> Assessment:
         return _learned_verdict(verdict, fired, text, ruleset, mix.score(p, reader_probability), mix.threshold,
-                                mix.veto)  # fmt: skip
+                                mix.veto, means_threshold)  # fmt: skip
 
     # The reader costs about 20 ms; where no reading of it could change the verdict, it is not run.
     lowest, highest = read_with(0.0), read_with(1.0)
@@ -151,8 +177,10 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
 
 
 def _learned_verdict(verdict: Assessment, fired: list[Rule], text: str, ruleset: RuleSet, p: float,
-                     threshold: float, veto: float) -> Assessment:  # fmt: skip
-    """The rules' verdict read against a learned probability: a veto, a recovery story, or an alarm."""
+                     threshold: float, veto: float, means_threshold: float | None = None) -> Assessment:  # fmt: skip
+    """The rules' verdict read against a learned probability: a veto, a recovery story, or an alarm.
+    `means_threshold` is given for a question about means that the rules did not catch: the category
+    never to miss alarms at that lower score."""
     if verdict.crisis:
         if p < veto:
             return Assessment(False, [], [f"vetoed:{rule.id}" for rule in fired] + [f"classifier:{p:.2f}"],
@@ -163,6 +191,8 @@ def _learned_verdict(verdict: Assessment, fired: list[Rule], text: str, ruleset:
         return verdict
     if p >= threshold:
         return Assessment(True, [], [f"classifier:{p:.2f}"], "classifier")
+    if means_threshold is not None and p >= means_threshold:
+        return Assessment(True, [], ["means-context", f"classifier:{p:.2f}"], "classifier")
     return verdict
 
 
@@ -180,10 +210,10 @@ def _rules_verdict(text: str, language: str, rules: RuleSet) -> tuple[Assessment
     """The rules on a text already normalised: the verdict, and the rules that fired."""
     fired: list[Rule] = []
     for lang in dict.fromkeys([language, *rules.crisis]):
-        masked = text
-        for pattern in rules.figurative.get(lang, []):
-            masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
-        fired += [r for r in rules.crisis.get(lang, []) if r.pattern.search(masked)]
+        masked = rules.masked(text, lang)
+        about_means = rules.asks_about_means(masked, lang)
+        fired += [r for r in rules.crisis.get(lang, [])
+                  if (about_means or not r.in_means_context) and r.pattern.search(masked)]  # fmt: skip
     if not fired:
         return Assessment(False), fired
     return Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired]), fired

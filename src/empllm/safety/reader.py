@@ -25,28 +25,30 @@ MAX_TOKENS = 96  # longer messages are cut; a disclosure is rarely past the firs
 @dataclass(frozen=True)
 class Combination:
     """How the detector reads the reader beside the n-gram classifier in one language: a weighted mean
-    of the two probabilities, one threshold (alarm on what the rules missed) and one veto (below it a
-    rule's hit is set aside)."""
+    of the two probabilities, one threshold (alarm on what the rules missed), a lower one for a
+    question about means the rules missed, and one veto (below it a rule's hit is set aside)."""
 
     weight: float  # the reader's share
     threshold: float
     veto: float
+    means_threshold: float  # the alarm on a question about means the rules missed (detector.RuleSet.means_question)
 
     def score(self, ngram_probability: float, reader_probability: float) -> float:
         return self.weight * reader_probability + (1 - self.weight) * ngram_probability
 
 
-# Per language; a language not listed reads the n-gram classifier alone. Chosen on held-out 13 to 16
-# pooled (800 messages a language), which neither the reader nor the n-gram trained on: as much
-# caught as false alarms of at most 4% allow, a point under the 5% goal so that the next set has room
-# (benchmarks/safety_combination.py --set heldout-all --max-false-alarms 0.04;
-# docs/benchmarks/safety_combination_heldout13_16.json). There, English: the n-gram alone 0.98 /
-# 0.93 / 0.062, 87/92 means questions; this 0.985 / 0.93 / 0.04, 86/92. Chinese: the n-gram alone
-# 0.986 / 0.958 / 0.04, 88/92; this 0.99 / 0.958 / 0.033, 91/92. The same point in both languages.
-# No set measured it blind yet: held-out 15 and 16 measured the English 0.8 / 0.85 / 0.1 before it.
+# Per language; a language not listed reads the n-gram classifier alone. Chosen out of fold on
+# held-out 13 to 17 (1,000 messages a language, all of them development data since 2026-12-05):
+# each set scored by an n-gram trained without it and by the reader, which was built without all
+# five; as much caught as false alarms of at most 4% allow, a point under the 5% goal
+# (benchmarks/safety_combination.py --folds heldout13,heldout14,heldout15,heldout16,heldout17
+# --max-false-alarms 0.04; docs/benchmarks/safety_combination_folds13_17.json). There, English
+# 0.992 / 0.96 / 0.04, 115/115 questions about means (the n-gram alone 0.976 / 0.953 / 0.052,
+# 113/115); Chinese 0.996 / 0.945 / 0.04, 114/115 (0.989 / 0.954 / 0.028, 112/115). The rules
+# were widened on those sets' misses first, so their share of that is not blind: held-out 18 is.
 COMBINATIONS: dict[str, Combination] = {
-    "en": Combination(weight=0.3, threshold=0.6, veto=0.3),
-    "zh": Combination(weight=0.3, threshold=0.6, veto=0.3),
+    "en": Combination(weight=0.3, threshold=0.6, veto=0.2, means_threshold=0.55),
+    "zh": Combination(weight=0.3, threshold=0.55, veto=0.3, means_threshold=0.45),
 }
 
 
