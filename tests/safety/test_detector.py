@@ -23,16 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from safety_detection import load, measure  # noqa: E402
 
 # set -> language -> (least explicit recall, least indirect recall, most false positives)
-# Held-out 13 to 17 were each written blind and measured once (docs/performance.md); on 2026-12-05
-# they joined the development data, and the combination was chosen on them out of fold
-# (benchmarks/safety_combination.py --folds ...). Held-out 18 tests what was built from them.
-FLOORS = {
-    # written blind by two helpers (no access to /work) and measured once, on e514b7a
-    # (docs/benchmarks/safety_reader_heldout18.json): en 1.00 / 0.882 / 0.02, 22/23 questions about
-    # means; zh 1.00 / 1.00 / 0.07, 23/23. Before (8882d2e): en 1.00 / 0.882 / 0.02, 22/23; zh 1.00 /
-    # 0.963 / 0.07, 22/23. A message of slack each.
-    "heldout18": {"en": (0.97, 0.86, 0.03), "zh": (0.97, 0.98, 0.08)},
-}
+# Held-out 13 to 18 were each written blind and measured once (docs/performance.md); they joined the
+# development data after (13-17 on 2026-12-05, then 18), and the combination was chosen on them out
+# of fold (benchmarks/safety_combination.py --folds ...). Held-out 19 tests what was built from them.
+FLOORS = {}
 
 
 @pytest.mark.integration  # the Gemma reader runs: the real embedded model's first layers

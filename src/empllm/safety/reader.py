@@ -38,17 +38,18 @@ class Combination:
 
 
 # Per language; a language not listed reads the n-gram classifier alone. Chosen out of fold on
-# held-out 13 to 17 (1,000 messages a language, all of them development data since 2026-12-05):
-# each set scored by an n-gram trained without it and by the reader, which was built without all
-# five; as much caught as false alarms of at most 4% allow, a point under the 5% goal
-# (benchmarks/safety_combination.py --folds heldout13,heldout14,heldout15,heldout16,heldout17
-# --max-false-alarms 0.04; docs/benchmarks/safety_combination_folds13_17.json). There, English
-# 0.992 / 0.96 / 0.04, 115/115 questions about means (the n-gram alone 0.976 / 0.953 / 0.052,
-# 113/115); Chinese 0.996 / 0.945 / 0.04, 114/115 (0.989 / 0.954 / 0.028, 112/115). The rules
-# were widened on those sets' misses first, so their share of that is not blind: held-out 18 is.
+# held-out 13 to 18 (1,200 messages a language, development data since): each set scored by an
+# n-gram trained without it and by the reader, which was built without all six; as much caught as
+# the false-alarm limit allows: 4% in English, 3% in Chinese, whose false alarms on the last blind
+# set (18) came out above their validation figure (0.07 against 0.04) while English stayed under
+# (benchmarks/safety_combination.py --folds heldout13,...,heldout18 --max-false-alarms 0.04 / 0.03;
+# docs/benchmarks/safety_combination_folds13_18_fa04.json and ..._fa03.json). There, English 0.997 /
+# 0.97 / 0.04, 137/138 questions about means (the n-gram alone 0.973 / 0.964 / 0.048, 136/138);
+# Chinese 0.997 / 0.959 / 0.03, 137/138 (0.994 / 0.959 / 0.033, 135/138). Not blind: the rules were
+# widened on 13-17's misses, and dev19 was written after 18's. Held-out 19 is the blind test.
 COMBINATIONS: dict[str, Combination] = {
-    "en": Combination(weight=0.3, threshold=0.6, veto=0.2, means_threshold=0.55),
-    "zh": Combination(weight=0.3, threshold=0.55, veto=0.3, means_threshold=0.45),
+    "en": Combination(weight=0.4, threshold=0.55, veto=0.3, means_threshold=0.45),
+    "zh": Combination(weight=0.3, threshold=0.6, veto=0.3, means_threshold=0.35),
 }
 
 
