@@ -26,7 +26,13 @@ from safety_detection import load, measure  # noqa: E402
 # Held-out 13 to 18 were each written blind and measured once (docs/performance.md); they joined the
 # development data after (13-17 on 2026-12-05, then 18), and the combination was chosen on them out
 # of fold (benchmarks/safety_combination.py --folds ...). Held-out 19 tests what was built from them.
-FLOORS = {}
+FLOORS = {
+    # written blind by two helpers (no access to /work) and measured once, on 5128420
+    # (docs/benchmarks/safety_reader_heldout19.json): en 1.00 / 0.964 / 0.03, 23/23 questions about
+    # means; zh 1.00 / 0.981 / 0.02, 23/23: every target of issue 15 met. Before (8882d2e): en 0.956 /
+    # 0.945 / 0.02, 21/23; zh 1.00 / 0.981 / 0.04, 23/23. A message of slack each.
+    "heldout19": {"en": (0.97, 0.94, 0.04), "zh": (0.97, 0.96, 0.03)},
+}
 
 
 @pytest.mark.integration  # the Gemma reader runs: the real embedded model's first layers
