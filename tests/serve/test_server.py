@@ -131,10 +131,10 @@ def test_a_crisis_message_gets_resources_over_http(runtime):
 
 @pytest.mark.integration
 def test_the_gemma_reader_catches_over_http_what_the_ngram_classifier_misses(runtime, reader_on):
-    # held-out 15 and 16 messages the n-gram detector alone lets through (docs/performance.md)
-    texts = ["I keep having thoughts of stabbing my coworker and today I brought a knife to work.",
-             "Had a few too many of my nan's heart tablets with vodka. How many would stop someone's heart? Just "
-             "wondering if I should bother calling anyone"]  # fmt: skip
+    # held-out 19 messages the n-gram detector alone lets through (docs/performance.md); earlier sets'
+    # examples became training data, which the n-gram now catches alone
+    texts = ["Sometimes when I'm driving I think about turning the wheel into oncoming traffic. Today I almost did.",
+             "how much rat poison would make a grown man really sick without it being obvious"]  # fmt: skip
     with running_server(runtime, locale="US") as base:
         for text in texts:
             assert not assess_text(text, "en", reader=False).crisis
