@@ -19,25 +19,21 @@ messages than one held-out set holds.
 from __future__ import annotations
 
 import argparse
-import fnmatch
-import gzip
 import itertools
 import json
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from safety_detection import HELDOUT_SETS, JOINED_SETS, development_set, is_means_question, load  # noqa: E402
+from safety_detection import HELDOUT_SETS, JOINED_SETS, development_set, fold_glob, is_means_question, load  # noqa: E402
 from safety_reader import figures  # noqa: E402
 
-from empllm.jsonl_store import read_jsonl  # noqa: E402
 from empllm.safety.build_classifier import train_payload  # noqa: E402
-from empllm.safety.classifier import dev_files, language_model, load_artefact  # noqa: E402
-from empllm.safety.detector import _learned_verdict, _rules_verdict, default_rules  # noqa: E402
+from empllm.safety.classifier import DEV_DIR, dev_files, labelled_messages, language_model, model_from_payload  # noqa: E402
+from empllm.safety.detector import _learned_verdict, _read_rules, default_rules  # noqa: E402
 from empllm.safety.normalise import normalise  # noqa: E402
 from empllm.safety.reader import READER_DIR, CrisisReader  # noqa: E402
 
@@ -49,22 +45,17 @@ MEANS_THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)  # above the thr
 
 def out_of_fold_ngram(fold: str, lang: str):
     """An n-gram model trained on every development file of `lang` but the fold's."""
-    held = set(development_set(fold, lang))
-    rows = [row for path in dev_files(lang) if path not in held for row in read_jsonl(path)]
-    payload, _, _ = train_payload(rows, lang)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "ngram.json.gz"
-        path.write_bytes(gzip.compress(json.dumps(payload).encode("utf-8")))
-        return load_artefact(path)
+    rows = labelled_messages(DEV_DIR, lang, exclude=(fold_glob(fold, lang),))
+    return model_from_payload(train_payload(rows, lang)[0])
 
 
 def check_reader_never_saw(reader: CrisisReader, folds: list[str]) -> None:
-    excluded = reader.meta.get("excluded_dev_files", [])
-    for fold in folds:
-        for lang in ("en", "zh"):
-            for path in development_set(fold, lang):
-                if not any(fnmatch.fnmatch(path.name, pattern) for pattern in excluded):
-                    raise SystemExit(f"the reader was trained on {path.name}: it cannot score {fold} out of fold")
+    excluded = tuple(reader.meta.get("excluded_dev_files", []))
+    for lang in ("en", "zh"):
+        seen = set(dev_files(lang, DEV_DIR, excluded))
+        for fold in folds:
+            for path in seen.intersection(development_set(fold, lang)):
+                raise SystemExit(f"the reader was trained on {path.name}: it cannot score {fold} out of fold")
 
 
 def caught(fired: list[bool], rows: list[dict]) -> int:
@@ -91,9 +82,9 @@ def validation_messages(args, lang: str, reader: CrisisReader, ruleset) -> tuple
     for part, ngram in parts:
         for row in part:
             text = normalise(row["text"])
-            verdict, fired = _rules_verdict(text, lang, ruleset)
+            verdict, fired, about_means = _read_rules(text, lang, ruleset)
             locked = verdict.crisis and any(rule.never_veto for rule in fired)
-            messages.append((text, verdict, fired, locked, ruleset.means_question(text), ngram.probability(text),
+            messages.append((text, verdict, fired, locked, about_means, ngram.probability(text),
                              ngram.threshold, ngram.veto, reader.probability(text)))  # fmt: skip
             rows.append(row)
     return rows, messages
@@ -128,7 +119,8 @@ def main() -> None:
                      messages=messages) -> list[bool]:  # fmt: skip
             # threshold None: each message's own n-gram threshold and veto (the n-gram alone)
             return [v.crisis if locked else
-                    _learned_verdict(v, fired, text, ruleset, score(p, r), threshold or own_threshold,
+                    _learned_verdict(v, fired, text, ruleset, score(p, r),
+                                     own_threshold if threshold is None else threshold,
                                      own_veto if veto is None else veto,
                                      means if about_means and means is not None else None).crisis
                     for text, v, fired, locked, about_means, p, own_threshold, own_veto, r in messages]  # fmt: skip

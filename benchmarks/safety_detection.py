@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from empllm.jsonl_store import read_jsonl  # noqa: E402
-from empllm.safety.classifier import DEV_DIR, dev_files, labelled_messages  # noqa: E402
+from empllm.safety.classifier import DEV_DIR, labelled_messages  # noqa: E402
 from empllm.safety.detector import assess_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "safety" / "data"
@@ -44,13 +44,17 @@ HELDOUT_SETS = sorted(
 )  # heldout2 before heldout12
 NEWEST_SET = (HELDOUT_SETS or ["means_heldout"])[-1]
 # sets that joined the development data, still read by name (crisis-NAME.LANG.jsonl in DEV_DIR)
-JOINED_SETS = sorted({p.name.split(".")[0].split("-", 1)[1] for p in DEV_DIR.glob("crisis-*.jsonl")})
+JOINED_SETS = sorted({p.name.split(".")[0].removeprefix("crisis-") for p in DEV_DIR.glob("crisis-*.jsonl")})
 SET_CHOICES = [*HELDOUT_SETS, *JOINED_SETS, "heldout-all", "means_heldout"]  # what --set may name
 
 
+def fold_glob(name: str, lang: str) -> str:
+    """The file names of a set that joined the development data: crisis-NAME.LANG.jsonl, benign-NAME..."""
+    return f"*-{name}.{lang}.jsonl"
+
+
 def development_set(name: str, lang: str) -> list[Path]:
-    """The files of a set that joined the development data (crisis-NAME.LANG.jsonl, benign-NAME...)."""
-    return [path for path in dev_files(lang) if path.name.split(".")[0].split("-", 1)[-1] == name]
+    return sorted(DEV_DIR.glob(fold_glob(name, lang)))
 
 
 def load(which: str, lang: str) -> list[dict]:

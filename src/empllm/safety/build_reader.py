@@ -19,9 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from empllm.jsonl_store import read_jsonl
 from empllm.safety.build_classifier import lowest_threshold
-from empllm.safety.classifier import DEV_DIR, dev_data_hash, dev_files
+from empllm.safety.classifier import DEV_DIR, dev_data_hash, labelled_messages
 from empllm.safety.normalise import normalise
 from empllm.safety.reader import MAX_TOKENS, READER_DIR, gemma_checkpoint, mean_pooled, truncated_gemma
 
@@ -48,7 +47,7 @@ def split(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
 
 def development_rows(exclude: tuple[str, ...] = ()) -> list[dict]:
     return [{"text": normalise(r["text"]), "label": r["label"], "language": lang}
-            for lang in LANGUAGES for path in dev_files(lang, DEV_DIR, exclude) for r in read_jsonl(path)]  # fmt: skip
+            for lang in LANGUAGES for r in labelled_messages(DEV_DIR, lang, exclude)]  # fmt: skip
 
 
 def score(tokenizer, body, head, texts: list[str], batch: int = 32) -> list[float]:

@@ -28,12 +28,10 @@ MODEL_DIR = Path(str(files("empllm.safety").joinpath("model")))
 NGRAM_RANGE = (2, 5)
 
 
-def labelled_messages(folder: Path, language: str) -> list[dict]:
-    """Every message of a labelled set (crisis*.LANG.jsonl and benign*.LANG.jsonl in `folder`)."""
-    rows = []
-    for path in sorted(folder.glob(f"*.{language}.jsonl")):
-        rows += read_jsonl(path)
-    return rows
+def labelled_messages(folder: Path, language: str, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """Every message of a labelled set (crisis*.LANG.jsonl and benign*.LANG.jsonl in `folder`), less
+    the files `exclude` names (dev_files)."""
+    return [row for path in dev_files(language, folder, exclude) for row in read_jsonl(path)]
 
 
 def dev_files(language: str, folder: Path = DEV_DIR, exclude: tuple[str, ...] = ()) -> list[Path]:

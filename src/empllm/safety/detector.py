@@ -146,7 +146,7 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
     rule that may never be vetoed (questions about means) is never set aside."""
     text = normalise(text)  # once, for the rules and the classifier alike
     ruleset = rules or default_rules()
-    verdict, fired = _rules_verdict(text, language, ruleset)
+    verdict, fired, about_means = _read_rules(text, language, ruleset)
     if not classifier:
         return verdict
     if verdict.crisis and any(rule.never_veto for rule in fired):
@@ -163,7 +163,7 @@ def assess_text(text: str, language: str, rules: RuleSet | None = None, *, class
         return _learned_verdict(verdict, fired, text, ruleset, p, learned.threshold, learned.veto)
     mix = COMBINATIONS[language]
 
-    means_threshold = mix.means_threshold if ruleset.means_question(text) else None
+    means_threshold = mix.means_threshold if about_means else None
 
     def read_with(reader_probability: float) -> Assessment:
         return _learned_verdict(verdict, fired, text, ruleset, mix.score(p, reader_probability), mix.threshold,
@@ -208,15 +208,24 @@ def vetoable_rule_hit(text: str, language: str, rules: RuleSet | None = None) ->
 
 def _rules_verdict(text: str, language: str, rules: RuleSet) -> tuple[Assessment, list[Rule]]:
     """The rules on a text already normalised: the verdict, and the rules that fired."""
+    return _read_rules(text, language, rules)[:2]
+
+
+def _read_rules(text: str, language: str, rules: RuleSet) -> tuple[Assessment, list[Rule], bool]:
+    """The rules' verdict, the rules that fired, and whether the text asks about means in any
+    language (RuleSet.means_question, found on the way, so the text is masked once)."""
     fired: list[Rule] = []
-    for lang in dict.fromkeys([language, *rules.crisis]):
+    asks_about_means = False
+    for lang in dict.fromkeys([language, *rules.crisis, *rules.means_context]):
         masked = rules.masked(text, lang)
         about_means = rules.asks_about_means(masked, lang)
+        asks_about_means = asks_about_means or about_means
         fired += [r for r in rules.crisis.get(lang, [])
                   if (about_means or not r.in_means_context) and r.pattern.search(masked)]  # fmt: skip
     if not fired:
-        return Assessment(False), fired
-    return Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired]), fired
+        return Assessment(False), fired, asks_about_means
+    verdict = Assessment(True, list(dict.fromkeys(r.category for r in fired)), [r.id for r in fired])
+    return verdict, fired, asks_about_means
 
 
 def assess_contemplation(contemplation: Contemplation | None) -> Assessment:
